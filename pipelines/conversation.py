@@ -83,6 +83,7 @@ class Conversation:
         stripped: short labels of what cleaning removed (``signature``, ``disclaimer``,
             ``quoted_history`` …), for transparency in the result.
         warnings: non-fatal parse notes (skipped unknown message types, …).
+        body: the decoded e-mail body that ``source="body"`` offsets index into.
     """
 
     channel: Channel
@@ -94,6 +95,7 @@ class Conversation:
     quoted_history: str = ""
     stripped: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    body: str = ""
 
     @property
     def text_turns(self) -> tuple[Turn, ...]:

@@ -1,0 +1,678 @@
+"""Conversation summaries: the customer's key statements and a short third-person summary.
+
+Why extractive by default: no PyPI package ships a Chinese summariser, and the service must run
+offline (see MODELS.md), so the default backend ranks the conversation's own sentences and
+rewrites the chosen ones into short third-person clauses ("客户询问…。销售表示…。"), which is how
+CRM notes (and customer-service summary corpora such as CSDS) are written. Ranking is TextRank
+over character bigrams (an optional sentence ``Embedder`` replaces the bigram similarity), plus
+boosts for questions, requests and whatever the caller marks (risk signals, commitments), with MMR
+against repeats. Each chosen customer point is followed by the rep's reply to it.
+
+The abstractive backend (issue 4, part 3) runs a transformers seq2seq or causal LM when one is
+configured. Following the transformers pipeline rule it has three phases: pure ``_chunk``,
+model-only ``TransformersGenerator.generate`` (under ``torch.inference_mode()``) and pure
+``_merge``. transformers/torch are imported lazily, only on that path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+
+from pipelines.conversation import Speaker, Turn
+
+if TYPE_CHECKING:
+    from pipelines.semantic import Embedder
+
+__all__ = [
+    "KeyStatement",
+    "Summary",
+    "SummarizeOptions",
+    "Summarizer",
+    "TextGenerator",
+    "TransformersGenerator",
+    "EXTRACTIVE_MODEL_ID",
+]
+
+EXTRACTIVE_MODEL_ID = "extractive-textrank-v1"
+
+
+# ---------------------------------------------------------------------------- public types
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStatement:
+    """A customer sentence worth quoting.
+
+    Attributes:
+        speaker: who said it (``customer`` unless the conversation has no customer text).
+        text: an exact substring of ``turns[turn].text``.
+        turn: the ``Turn.index`` it comes from.
+    """
+
+    speaker: Speaker
+    text: str
+    turn: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Result of :meth:`Summarizer.summarize`.
+
+    Attributes:
+        text: the short third-person summary (empty when there is nothing to summarise).
+        key_statements: the customer's most informative sentences, in conversation order.
+        model_id: ``EXTRACTIVE_MODEL_ID`` or the generator's model id.
+        truncated: True when content had to be dropped to fit ``max_chars`` or the model's
+            input budget.
+    """
+
+    text: str
+    key_statements: tuple[KeyStatement, ...]
+    model_id: str
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SummarizeOptions:
+    """Per-call knobs.
+
+    Attributes:
+        max_sentences: how many key statements to return.
+        max_chars: hard cap on the summary length (characters). The extractive backend also
+            aims at a shorter length that grows with the conversation (CRM notes are short).
+        backend: ``extractive`` (default, offline) or ``transformers`` (needs a model).
+        max_input_tokens: the model's input budget per chunk (transformers backend).
+        max_chunks: at most this many chunks go through the model; the rest is dropped and the
+            summary marked ``truncated``.
+    """
+
+    max_sentences: int = 3
+    max_chars: int = 160
+    backend: Literal["extractive", "transformers"] = "extractive"
+    max_input_tokens: int = 1024
+    max_chunks: int = 8
+
+
+class TextGenerator(Protocol):
+    """A loaded text-to-text model (the abstractive backend's middle phase)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    def count_tokens(self, text: str) -> int:
+        """Number of model tokens in ``text``."""
+        ...
+
+    def generate(self, chunks: Sequence[str]) -> list[str]:
+        """One summary per chunk, in order."""
+        ...
+
+
+# ---------------------------------------------------------------------------- text cleaning
+
+# Data placeholders (masked numbers, addresses…) carry information and stay in summaries; other
+# bracketed tags are WeChat emoticons/media markers ([捂脸], [图片]) and go.
+_PLACEHOLDERS = frozenset(
+    "数字 地址 邮箱 电话 姓名 金额 日期 时间 订单编号 链接 站点 组织机构 身份证号 手机号".split()
+)
+_URL = re.compile(r"(?:https?://|www\.)[\w./?=&%#:~+-]*", re.IGNORECASE)
+_BRACKET_TAG = re.compile(r"\[([^\[\]]{1,8})\]")
+_DANGLING_BRACKET = re.compile(r"\[[^\]]*$")
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d]"
+    r"|O\(∩_∩\)O|\^_\^|\(\^_\^\)|[~～]+|[＾^][_＿]?[＾^]|[:：]\)|/:[a-z]+"
+)
+_SPACES = re.compile(r"[ \t\u3000]+")
+
+# Greetings, acknowledgements and discourse fillers dropped at the start of a clause. Short words
+# that also begin content words (对方, 是否, 行业, 好像) only count when a separator follows.
+_SURNAMES = (
+    "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高梁郑谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余叶蒋杜苏魏程吕丁"
+    "沈任姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严赖覃"
+    "洪武莫孔汤向常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮"
+    "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉"
+    "缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑"
+    "郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+_SEP = r"[\s，,、。.!！~～:：]"
+_LEAD_FILLER = re.compile(
+    r"^(?:(?:您好|你好|亲爱的|亲亲|hi|hello|哈喽|在吗|在的|嗯嗯|哦哦|噢|喔|额|呃|唉|哎|诶|"
+    r"好的|好滴|okay|收到|谢谢|感谢|然后|就是说|对了|哈哈+|呵呵|不好意思|抱歉|"
+    r"请问(?:一下|下)?|麻烦(?:您|你)?(?:问|咨询)(?:一下|下)?|(?:我)?想(?:请)?问(?:一下|下)?|"
+    r"问(?:一下|下)|咨询(?:一下|下)|"
+    rf"[{_SURNAMES}](?:总|工|经理|老师|姐|哥|主任)|[小老][{_SURNAMES}]){_SEP}*"
+    rf"|(?:亲|好|好吧|ok|行|嗯|哦|啊|对|对的|是|是的|那个|这个|明白|了解|麻烦了|没问题){_SEP}+)",
+    re.IGNORECASE,
+)
+# Modal particles at the end of a clause.
+_TAIL_PARTICLE = re.compile(r"(?:[呢哦哈啊呀吧啦哟嘛哇呐噢喔咯么滴]|亲亲|亲爱的|亲)+(?=[，,。.!！?？…]*$)")
+_INNER_PARTICLE = re.compile(r"(?:[呢哦哈啊呀啦哟哇噢喔]|亲亲|亲爱的)+(?=[，,])")
+_EDGE_PUNCT = re.compile(r"^[\s，,、。.!！?？;；:：…\-—~～·\"'“”‘’（）()/#*]+|[\s，,、。.!！?？;；:：…\-—~～·\"'“”‘’（）()/#*]+$")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+_CJK_OR_ALNUM = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_PLACEHOLDER_TOKEN = re.compile(r"\[(?:" + "|".join(sorted(_PLACEHOLDERS)) + r")\]")
+
+# Closings, waiting notes, thanks and rating requests: never informative, either side.
+_BOILERPLATE = re.compile(
+    r"还有(?:其他|别的|什么)?(?:问题|需要|事情)?[^，,。]{0,8}(?:帮|效劳|服务|协助)|"
+    r"有什么(?:问题|需要|事情)?[^，,。]{0,6}(?:帮|效劳|服务|协助)|"
+    r"(?:感谢|谢谢)(?:您|你)?(?:对|的)(?:[^，,。]{0,8})(?:支持|信任|理解|耐心|配合)|祝(?:您|你)[^，,。]{0,10}(?:愉快|顺利|快乐|开心)|"
+    r"评价|打个分|点击表情|"
+    r"^(?:请|还请)?(?:您|你)?(?:稍等|稍候)|(?:正在|马上|这就|这边)(?:为您|帮您|给您)?(?:查询|核实|查看|查一下)|"
+    r"不客气|客气了|应该做的|见谅|不便|久等|"
+    r"再见|拜拜|^没(?:有)?(?:其他|别的)?(?:问题|事)?了$|^(?:没有|没了)$"
+)
+
+_QUESTION = re.compile(
+    r"[?？]|[吗么嘛][\s。.!！]*$|怎么|怎样|咋|如何|为什么|为何|为啥|干嘛|什么(?!都)|多少|多久|多长|几[个天号点时次台件箱年月周]|"
+    r"哪|能不能|可不可以|可以不|行不行|是不是|有没有|能否|是否|可否|要不要|会不会|对不对|需不需要|还是"
+)
+_YES_NO_TAIL = re.compile(r"[吗么嘛][\s。.!！?？]*$|[?？]+$")
+_MODAL_ALT = re.compile(r"能不能|可不可以|是不是|有没有|会不会|要不要|需不需要|行不行|对不对")
+_WH = re.compile(r"怎么|怎样|咋|如何|为什么|为何|为啥|什么|多少|多久|多长|几|哪|是否|能否|可否|还是")
+_WANT = re.compile(r"^(?:我|我们|我这边|我们这边)?(?:想要|想|要|需要|希望|打算|准备|申请)")
+_FIRST_PERSON = re.compile(r"^(?:我们这边|我这边|我们|我)(?:这边)?")
+_SECOND_PERSON = re.compile(r"您们|您|你们|你")
+
+
+def _strip_tags(text: str) -> str:
+    text = _URL.sub("", text)
+    text = _DANGLING_BRACKET.sub("", text)
+    text = _BRACKET_TAG.sub(lambda m: m.group(0) if m.group(1) in _PLACEHOLDERS else "", text)
+    text = _EMOJI.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _compress(text: str) -> str:
+    """Drop greetings, fillers, particles, emoticons and links from one sentence (pure)."""
+    text = _strip_tags(text)
+    prev = None
+    while prev != text:
+        prev = text
+        text = _EDGE_PUNCT.sub("", text)
+        text = _LEAD_FILLER.sub("", text)
+        text = _TAIL_PARTICLE.sub("", _EDGE_PUNCT.sub("", text))
+    text = _INNER_PARTICLE.sub("", text)
+    text = re.sub(r"\s*([，,])\s*", "，", text)
+    text = re.sub(r"\s+", "，", text) if _CJK_OR_ALNUM.search(text) and re.search(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]", text) else text
+    text = re.sub(r"[，,]{2,}", "，", text)
+    return _EDGE_PUNCT.sub("", text)
+
+
+def _content_len(text: str) -> int:
+    return len(_CJK_OR_ALNUM.findall(_PLACEHOLDER_TOKEN.sub("", text)))
+
+
+def _is_question(raw: str) -> bool:
+    return bool(_QUESTION.search(raw))
+
+
+def _as_reported_question(text: str) -> str:
+    """Turn a direct yes/no question into an indirect one: "能开专票吗" -> "是否能开专票"."""
+    core = _YES_NO_TAIL.sub("", text)
+    core = _EDGE_PUNCT.sub("", core)
+    if _MODAL_ALT.search(core):
+        return _MODAL_ALT.sub("是否", core, count=1)
+    if _YES_NO_TAIL.search(text) and not _WH.search(core):
+        return "是否" + core
+    return core
+
+
+# ---------------------------------------------------------------------------- units
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """One sentence of one turn, with its cleaned form."""
+
+    turn: int  # Turn.index
+    position: int  # order in the conversation
+    speaker: Speaker
+    start: int  # offsets into the turn text
+    end: int
+    raw: str
+    clean: str
+    question: bool
+    bigrams: frozenset[str] = field(default_factory=frozenset)
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    chars = _CJK_OR_ALNUM.findall(_PLACEHOLDER_TOKEN.sub("|", text))
+    return frozenset(a + b for a, b in zip(chars, chars[1:], strict=False))
+
+
+def _units(turns: Sequence[Turn], *, min_chars: int = 3) -> list[_Unit]:
+    """Split text turns into sentences, clean them, drop the uninformative ones (pure)."""
+    units: list[_Unit] = []
+    for turn in turns:
+        if turn.kind != "text" or not turn.text.strip():
+            continue
+        for m in _SENTENCE.finditer(turn.text):
+            raw = m.group(0)
+            if _BOILERPLATE.search(_strip_tags(raw)):
+                continue
+            clean = _compress(raw)
+            if _content_len(clean) < min_chars or _BOILERPLATE.search(clean):
+                continue
+            start = m.start() + (len(raw) - len(raw.lstrip()))
+            end = m.start() + len(raw.rstrip())
+            units.append(
+                _Unit(
+                    turn=turn.index,
+                    position=len(units),
+                    speaker=turn.speaker,
+                    start=start,
+                    end=end,
+                    raw=turn.text[start:end],
+                    clean=clean,
+                    question=_is_question(raw) and turn.speaker != "rep",
+                    bigrams=_bigrams(clean),
+                )
+            )
+    return units
+
+
+# ---------------------------------------------------------------------------- ranking
+
+
+def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """TextRank's overlap similarity on character bigrams."""
+    if not a or not b:
+        return 0.0
+    common = len(a & b)
+    if not common:
+        return 0.0
+    return common / (math.log(len(a) + 1) + math.log(len(b) + 1))
+
+
+def _textrank(sim: np.ndarray, *, damping: float = 0.85, iterations: int = 30) -> np.ndarray:
+    """PageRank over a symmetric similarity matrix; scores have mean 1 (pure)."""
+    n = sim.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    w = sim.copy()
+    np.fill_diagonal(w, 0.0)
+    out = w.sum(axis=1, keepdims=True)
+    w = np.divide(w, out, out=np.zeros_like(w), where=out > 0)
+    scores = np.ones(n)
+    for _ in range(iterations):
+        scores = (1 - damping) + damping * (w.T @ scores)
+    return scores / scores.mean()
+
+
+def _mmr(
+    relevance: Sequence[float],
+    sim: np.ndarray,
+    k: int,
+    *,
+    trade_off: float = 0.7,
+    candidates: Sequence[int] | None = None,
+) -> list[int]:
+    """Maximal marginal relevance: pick ``k`` indices, each relevant and unlike those picked (pure)."""
+    pool = list(range(len(relevance)) if candidates is None else candidates)
+    picked: list[int] = []
+    while pool and len(picked) < k:
+        best = max(
+            pool,
+            key=lambda i: trade_off * relevance[i]
+            - (1 - trade_off) * max((sim[i, j] for j in picked), default=0.0),
+        )
+        picked.append(best)
+        pool.remove(best)
+    return picked
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+def _render(unit: _Unit, *, answers: bool = False) -> str:
+    """One third-person clause for a unit: "客户询问…" / "客户表示…" / "销售表示…"."""
+    text = unit.clean
+    if unit.speaker == "rep":
+        text = _FIRST_PERSON.sub("", text)
+        text = _SECOND_PERSON.sub("客户", text)
+        text = _EDGE_PUNCT.sub("", text)
+        return f"销售{'回答' if answers else '表示'}{text}"
+    who = "客户" if unit.speaker == "customer" else "对方"
+    if unit.question:
+        body = _as_reported_question(_FIRST_PERSON.sub("", text) if not _WANT.match(text) else text)
+        return f"{who}询问{_EDGE_PUNCT.sub('', body)}"
+    want = _WANT.match(text)
+    if want:
+        return who + _EDGE_PUNCT.sub("", _FIRST_PERSON.sub("", text))
+    return f"{who}表示{_EDGE_PUNCT.sub('', text)}"
+
+
+def _key_text(unit: _Unit) -> tuple[int, int]:
+    """Offsets of the unit's core in its turn: leading fillers and edge punctuation trimmed."""
+    raw = unit.raw
+    lo, hi = 0, len(raw)
+    prev = -1
+    while prev != lo:
+        prev = lo
+        m = _EDGE_PUNCT.match(raw, lo)
+        if m and m.end() > lo:
+            lo = m.end()
+        m = _LEAD_FILLER.match(raw[lo:hi])
+        if m and m.end() > 0:
+            lo += m.end()
+    while hi > lo and raw[hi - 1] in "，,、。.!！~～ \t;；:：…":
+        hi -= 1
+    if _content_len(raw[lo:hi]) < 2:
+        lo, hi = 0, len(raw)
+    return unit.start + lo, unit.start + hi
+
+
+# ---------------------------------------------------------------------------- abstractive phases
+
+
+def _chunk(text: str, max_tokens: int, *, count_tokens: Callable[[str], int] = len) -> tuple[str, ...]:
+    """Split a transcript into chunks of at most ``max_tokens`` tokens (pure).
+
+    Cuts at line ends, then sentence ends, then hard at the token budget, so no chunk exceeds
+    the budget and no text is lost.
+    """
+    if max_tokens < 1:
+        raise ValueError("max_tokens must be >= 1")
+    pieces: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if count_tokens(line) <= max_tokens:
+            pieces.append(line)
+            continue
+        for sent in _SENTENCE.findall(line) or [line]:
+            while count_tokens(sent) > max_tokens:
+                # Longest prefix within budget (binary search: count_tokens is monotone enough).
+                lo, hi = 1, len(sent)
+                while lo < hi:
+                    mid = (lo + hi + 1) // 2
+                    if count_tokens(sent[:mid]) <= max_tokens:
+                        lo = mid
+                    else:
+                        hi = mid - 1
+                pieces.append(sent[:lo])
+                sent = sent[lo:]
+            if sent:
+                pieces.append(sent)
+    chunks: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}\n{piece}" if current else piece
+        if current and count_tokens(candidate) > max_tokens:
+            chunks.append(current)
+            current = piece
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return tuple(chunks)
+
+
+def _merge(outputs: Sequence[str], max_chars: int) -> tuple[str, bool]:
+    """Join per-chunk summaries: drop empty and repeated sentences, cap the length (pure).
+
+    Returns:
+        The merged text and whether it had to be cut at ``max_chars``.
+    """
+    seen: set[str] = set()
+    sentences: list[str] = []
+    for out in outputs:
+        for sent in _SENTENCE.findall(out.strip()):
+            sent = sent.strip()
+            key = re.sub(r"\W", "", sent)
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            sentences.append(sent if sent[-1] in "。！？!?；;" else sent + "。")
+    text = "".join(sentences)
+    if len(text) <= max_chars:
+        return text, False
+    cut = text[:max_chars]
+    last = max(cut.rfind(p) for p in "。！？!?；;")
+    if last >= max_chars // 2:
+        return cut[: last + 1], True
+    return cut.rstrip("，,、") + "…", True
+
+
+def _transcript(turns: Sequence[Turn]) -> str:
+    labels = {"customer": "客户", "rep": "销售", "unknown": "对方"}
+    return "\n".join(
+        f"{labels[t.speaker]}：{_strip_tags(t.text)}"
+        for t in turns
+        if t.kind == "text" and _strip_tags(t.text)
+    )
+
+
+_CAUSAL_PROMPT = (
+    "下面是一段销售和客户的对话。请用中文写一段简短的第三人称摘要，"
+    "说明客户询问或表示了什么、销售回答或承诺了什么。\n\n{dialogue}\n\n摘要："
+)
+
+
+class TransformersGenerator:
+    """A transformers seq2seq or causal LM used as the abstractive backend.
+
+    The model loads lazily on first use. A local directory loads with ``local_files_only=True``
+    so nothing is fetched at request time; a hub name uses the local cache (set
+    ``HF_HUB_OFFLINE=1`` in production).
+    """
+
+    def __init__(self, model: str, *, max_new_tokens: int = 128, device: str = "cpu") -> None:
+        self._name = model
+        self._max_new_tokens = max_new_tokens
+        self._device = device
+        self._tokenizer: Any = None
+        self._model: Any = None
+        self._seq2seq = True
+
+    @property
+    def model_id(self) -> str:
+        return self._name
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        from pathlib import Path
+
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+        local = Path(self._name).exists()
+        config = AutoConfig.from_pretrained(self._name, local_files_only=local)
+        self._seq2seq = bool(getattr(config, "is_encoder_decoder", False))
+        self._tokenizer = AutoTokenizer.from_pretrained(self._name, local_files_only=local)
+        cls = AutoModelForSeq2SeqLM if self._seq2seq else AutoModelForCausalLM
+        self._model = cls.from_pretrained(self._name, local_files_only=local).to(self._device).eval()
+
+    def count_tokens(self, text: str) -> int:
+        self._load()
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def prompt(self, chunk: str) -> str:
+        """The model input for one chunk (seq2seq models get the chunk as is)."""
+        self._load()
+        return chunk if self._seq2seq else _CAUSAL_PROMPT.format(dialogue=chunk)
+
+    def generate(self, chunks: Sequence[str]) -> list[str]:
+        """Summarise each chunk (the only phase that touches the model)."""
+        import torch
+
+        self._load()
+        tok, model = self._tokenizer, self._model
+        outputs: list[str] = []
+        with torch.inference_mode():
+            for chunk in chunks:
+                enc = tok(self.prompt(chunk), return_tensors="pt").to(self._device)
+                pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+                ids = model.generate(
+                    **enc, max_new_tokens=self._max_new_tokens, do_sample=False, num_beams=1, pad_token_id=pad
+                )
+                if not self._seq2seq:
+                    ids = ids[:, enc["input_ids"].shape[1] :]
+                outputs.append(tok.decode(ids[0], skip_special_tokens=True).strip())
+        return outputs
+
+
+# ---------------------------------------------------------------------------- the stage
+
+
+class Summarizer:
+    """Summarises a conversation: key customer statements plus a short summary.
+
+    Args:
+        options: per-call knobs (length, backend).
+        model: hub name or local path of a transformers model; needed for the ``transformers``
+            backend unless ``generator`` is given.
+        embedder: optional sentence embedder; replaces bigram similarity in ranking.
+        generator: an already built ``TextGenerator`` (tests, shared model slots).
+    """
+
+    def __init__(
+        self,
+        options: SummarizeOptions = SummarizeOptions(),  # noqa: B008 - frozen, safe to share
+        *,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        generator: TextGenerator | None = None,
+    ) -> None:
+        if options.backend == "transformers" and generator is None:
+            if not model:
+                raise ValueError("the transformers backend needs a model (hub name or local path)")
+            generator = TransformersGenerator(model)
+        self.options = options
+        self._embedder = embedder
+        self._generator = generator
+
+    @property
+    def model_id(self) -> str:
+        if self.options.backend == "transformers" and self._generator is not None:
+            return self._generator.model_id
+        return EXTRACTIVE_MODEL_ID
+
+    def summarize(self, turns: Sequence[Turn], *, boosts: Mapping[int, float] | None = None) -> Summary:
+        """Summarise ``turns``.
+
+        Args:
+            turns: the conversation's turns in order.
+            boosts: ``Turn.index`` -> extra weight (risk signals, questions, commitments).
+
+        Returns:
+            The summary; key statements are exact substrings of their turns.
+        """
+        units = _units(turns)
+        sim = self._similarity(units)
+        relevance = self._relevance(units, sim, boosts or {})
+        keys = self._key_statements(units, sim, relevance)
+        if self.options.backend == "transformers" and self._generator is not None:
+            text, truncated = self._abstractive(turns)
+        else:
+            text, truncated = self._extractive(units, sim, relevance)
+        return Summary(text=text, key_statements=keys, model_id=self.model_id, truncated=truncated)
+
+    # -- ranking
+
+    def _similarity(self, units: Sequence[_Unit]) -> np.ndarray:
+        n = len(units)
+        if self._embedder is not None and n:
+            vectors = np.asarray(self._embedder.embed([u.clean for u in units]), dtype=np.float64)
+            return np.clip(vectors @ vectors.T, 0.0, None)
+        sim = np.zeros((n, n))
+        for i in range(n):
+            for j in range(i + 1, n):
+                sim[i, j] = sim[j, i] = _similarity(units[i].bigrams, units[j].bigrams)
+        return sim
+
+    @staticmethod
+    def _relevance(units: Sequence[_Unit], sim: np.ndarray, boosts: Mapping[int, float]) -> list[float]:
+        centrality = _textrank(sim)
+        scores = []
+        for u, c in zip(units, centrality, strict=True):
+            info = min(_content_len(u.clean), 24) / 24
+            s = 0.5 * c + info
+            if u.speaker != "rep":
+                s += 0.5
+            if u.question:
+                s += 0.6
+            if _WANT.match(u.clean):
+                s += 0.3
+            s += boosts.get(u.turn, 0.0)
+            s -= 0.01 * u.position  # the opening issue is usually the main one
+            scores.append(s)
+        return scores
+
+    def _key_statements(
+        self, units: Sequence[_Unit], sim: np.ndarray, relevance: Sequence[float]
+    ) -> tuple[KeyStatement, ...]:
+        customer = [i for i, u in enumerate(units) if u.speaker == "customer"]
+        pool = customer or [i for i, u in enumerate(units) if u.speaker != "rep"] or list(range(len(units)))
+        picked = sorted(_mmr(relevance, sim, self.options.max_sentences, candidates=pool))
+        keys = []
+        for i in picked:
+            u = units[i]
+            start, end = _key_text(u)
+            keys.append(KeyStatement(speaker=u.speaker, text=_turn_text(u, start, end), turn=u.turn))
+        return tuple(keys)
+
+    # -- extractive summary
+
+    def _extractive(
+        self, units: Sequence[_Unit], sim: np.ndarray, relevance: Sequence[float]
+    ) -> tuple[str, bool]:
+        if not units:
+            return "", False
+        budget = min(self.options.max_chars, 30 + 4 * len(units))
+        issues = [i for i, u in enumerate(units) if u.speaker != "rep"] or list(range(len(units)))
+        order = _mmr(relevance, sim, len(issues), candidates=issues)
+        chosen: dict[int, bool] = {}  # unit -> rendered as an answer
+        length = 0
+        for i in order:
+            if length >= budget:
+                break
+            add = {i: False}
+            answer = _answer_to(units, i)
+            if answer is not None and answer not in chosen:
+                add[answer] = units[i].question
+            new = [j for j in add if j not in chosen]
+            cost = sum(len(_render(units[j], answers=add[j])) + 1 for j in new)
+            if length and length + cost > budget * 1.25:
+                continue
+            chosen.update({j: add[j] for j in new})
+            length += cost
+        text = "".join(_render(units[j], answers=chosen[j]) + "。" for j in sorted(chosen))
+        if len(text) > self.options.max_chars:
+            text, _ = _merge([text], self.options.max_chars)
+            return text, True
+        return text, False
+
+    # -- abstractive summary
+
+    def _abstractive(self, turns: Sequence[Turn]) -> tuple[str, bool]:
+        assert self._generator is not None
+        chunks = _chunk(_transcript(turns), self.options.max_input_tokens, count_tokens=self._generator.count_tokens)
+        truncated = len(chunks) > self.options.max_chunks
+        outputs = self._generate(chunks[: self.options.max_chunks])
+        text, cut = _merge(outputs, self.options.max_chars)
+        return text, truncated or cut
+
+    def _generate(self, chunks: Sequence[str]) -> list[str]:
+        assert self._generator is not None
+        return self._generator.generate(chunks) if chunks else []
+
+
+def _turn_text(unit: _Unit, start: int, end: int) -> str:
+    # unit.raw is turn.text[unit.start:unit.end]; slice it with offsets relative to the turn.
+    return unit.raw[start - unit.start : end - unit.start]
+
+
+def _answer_to(units: Sequence[_Unit], i: int, *, window: int = 6) -> int | None:
+    """The first rep sentence after unit ``i`` (within ``window`` sentences), if any."""
+    for j in range(i + 1, min(len(units), i + 1 + window)):
+        if units[j].speaker == "rep":
+            return j
+    return None
