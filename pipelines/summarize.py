@@ -41,6 +41,13 @@ __all__ = [
 
 EXTRACTIVE_MODEL_ID = "extractive-textrank-v1"
 
+# Summary length: CRM notes (and CSDS references) are short; the target grows with the number of
+# informative sentences and may overshoot by the slack factor to keep a whole point.
+_BUDGET_BASE = 30
+_BUDGET_PER_UNIT = 4
+_BUDGET_SLACK = 1.25
+_MIN_ISSUE = 4  # content characters a customer sentence needs to become a summary point
+
 
 # ---------------------------------------------------------------------------- public types
 
@@ -164,20 +171,25 @@ _BOILERPLATE = re.compile(
     r"有什么(?:问题|需要|事情)?[^，,。]{0,6}(?:帮|效劳|服务|协助)|"
     r"(?:感谢|谢谢)(?:您|你)?(?:对|的)(?:[^，,。]{0,8})(?:支持|信任|理解|耐心|配合)|祝(?:您|你)[^，,。]{0,10}(?:愉快|顺利|快乐|开心)|"
     r"评价|打个分|点击表情|"
-    r"^(?:请|还请)?(?:您|你)?(?:稍等|稍候)|(?:正在|马上|这就|这边)(?:为您|帮您|给您)?(?:查询|核实|查看|查一下)|"
+    r"稍等|稍候|等一下|^(?:我|这边|小妹|妹子)?(?:先|再)?(?:给|为|帮)?(?:您|你)?(?:查|看|核实)(?:询|看|下|一下)?$|"
+    r"(?:正在|马上|这就|这边|现在)(?:为您|帮您|给您|为你|帮你|给你)?(?:查询|核实|查看|查一下|看一下|查下|看下)|"
     r"不客气|客气了|应该做的|见谅|不便|久等|"
     r"再见|拜拜|^没(?:有)?(?:其他|别的)?(?:问题|事)?了$|^(?:没有|没了)$"
 )
 
 _QUESTION = re.compile(
     r"[?？]|[吗么嘛][\s。.!！]*$|怎么|怎样|咋|如何|为什么|为何|为啥|干嘛|什么(?!都)|多少|多久|多长|几[个天号点时次台件箱年月周]|"
-    r"哪|能不能|可不可以|可以不|行不行|是不是|有没有|能否|是否|可否|要不要|会不会|对不对|需不需要|还是"
+    r"哪|能不能|可不可以|可以不|行不行|是不是|有没有|能否|是否|可否|要不要|会不会|对不对|需不需要"
 )
 _YES_NO_TAIL = re.compile(r"[吗么嘛][\s。.!！?？]*$|[?？]+$")
 _MODAL_ALT = re.compile(r"能不能|可不可以|是不是|有没有|会不会|要不要|需不需要|行不行|对不对")
 _WH = re.compile(r"怎么|怎样|咋|如何|为什么|为何|为啥|什么|多少|多久|多长|几|哪|是否|能否|可否|还是")
+_MODAL = re.compile(r"能够|可以|能|会|需要|要|有|(?<!就|还|也|都|不)是|支持|包|含|还")
+# A message that is only an id, order number or link label ("订单号:[订单编号]", "ID:52680").
+_ID_WORDS = re.compile(r"(?:咨询)?(?:订单|运单|快递|物流)?(?:编号|单号|号码|号)|商品|ID|SKU|编码|型号|链接", re.IGNORECASE)
+_ID_TOKEN = re.compile(r"\[[^\[\]]*\]|[A-Za-z0-9:：#_\-./]+")
 _WANT = re.compile(r"^(?:我|我们|我这边|我们这边)?(?:想要|想|要|需要|希望|打算|准备|申请)")
-_FIRST_PERSON = re.compile(r"^(?:我们这边|我这边|我们|我)(?:这边)?")
+_FIRST_PERSON = re.compile(r"^(?:我们这边|我这边|我们的|我的|我们|我)(?:这边)?")
 _SECOND_PERSON = re.compile(r"您们|您|你们|你")
 
 
@@ -199,9 +211,10 @@ def _compress(text: str) -> str:
         text = _LEAD_FILLER.sub("", text)
         text = _TAIL_PARTICLE.sub("", _EDGE_PUNCT.sub("", text))
     text = _INNER_PARTICLE.sub("", text)
-    text = re.sub(r"\s*([，,])\s*", "，", text)
-    text = re.sub(r"\s+", "，", text) if _CJK_OR_ALNUM.search(text) and re.search(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]", text) else text
-    text = re.sub(r"[，,]{2,}", "，", text)
+    text = re.sub(r"\s*[，,]\s*", "，", text)
+    # WeChat users separate clauses with spaces: "进价太高了 超市不愿意压货".
+    text = re.sub(r"(?<=[\u4e00-\u9fff\]])\s+(?=[\u4e00-\u9fff\[])", "，", text)
+    text = re.sub(r"，{2,}", "，", text)
     return _EDGE_PUNCT.sub("", text)
 
 
@@ -213,15 +226,24 @@ def _is_question(raw: str) -> bool:
     return bool(_QUESTION.search(raw))
 
 
+def _is_id_only(text: str) -> bool:
+    """True for messages that carry only ids/numbers/links, not words."""
+    rest = _ID_TOKEN.sub("", _ID_WORDS.sub("", text))
+    return len(_CJK_OR_ALNUM.findall(rest)) < 2
+
+
 def _as_reported_question(text: str) -> str:
-    """Turn a direct yes/no question into an indirect one: "能开专票吗" -> "是否能开专票"."""
-    core = _YES_NO_TAIL.sub("", text)
-    core = _EDGE_PUNCT.sub("", core)
+    """Turn a direct yes/no question into an indirect one: "自提可以吗" -> "自提是否可以"."""
+    core = _EDGE_PUNCT.sub("", _YES_NO_TAIL.sub("", text))
     if _MODAL_ALT.search(core):
         return _MODAL_ALT.sub("是否", core, count=1)
-    if _YES_NO_TAIL.search(text) and not _WH.search(core):
-        return "是否" + core
-    return core
+    if not _YES_NO_TAIL.search(text) or _WH.search(core) or "难道" in core:
+        return core
+    # "是否" goes before the last clause's modal verb, else in front of that clause.
+    head, sep, last = core.rpartition("，")
+    m = _MODAL.search(last)
+    at = m.start() if m and m.start() <= 6 else 0
+    return f"{head}{sep}{last[:at]}是否{last[at:]}"
 
 
 # ---------------------------------------------------------------------------- units
@@ -247,7 +269,7 @@ def _bigrams(text: str) -> frozenset[str]:
     return frozenset(a + b for a, b in zip(chars, chars[1:], strict=False))
 
 
-def _units(turns: Sequence[Turn], *, min_chars: int = 3) -> list[_Unit]:
+def _units(turns: Sequence[Turn], *, min_chars: int = 2) -> list[_Unit]:
     """Split text turns into sentences, clean them, drop the uninformative ones (pure)."""
     units: list[_Unit] = []
     for turn in turns:
@@ -258,7 +280,7 @@ def _units(turns: Sequence[Turn], *, min_chars: int = 3) -> list[_Unit]:
             if _BOILERPLATE.search(_strip_tags(raw)):
                 continue
             clean = _compress(raw)
-            if _content_len(clean) < min_chars or _BOILERPLATE.search(clean):
+            if _content_len(clean) < min_chars or _BOILERPLATE.search(clean) or _is_id_only(clean):
                 continue
             start = m.start() + (len(raw) - len(raw.lstrip()))
             end = m.start() + len(raw.rstrip())
@@ -271,7 +293,7 @@ def _units(turns: Sequence[Turn], *, min_chars: int = 3) -> list[_Unit]:
                     end=end,
                     raw=turn.text[start:end],
                     clean=clean,
-                    question=_is_question(raw) and turn.speaker != "rep",
+                    question=_is_question(raw),
                     bigrams=_bigrams(clean),
                 )
             )
@@ -347,6 +369,20 @@ def _render(unit: _Unit, *, answers: bool = False) -> str:
     if want:
         return who + _EDGE_PUNCT.sub("", _FIRST_PERSON.sub("", text))
     return f"{who}表示{_EDGE_PUNCT.sub('', text)}"
+
+
+def _join_clauses(units: Sequence[_Unit], chosen: Mapping[int, bool]) -> str:
+    """Render chosen units in order; consecutive rep sentences share one "销售表示…" clause."""
+    parts: list[str] = []
+    prev: int | None = None
+    for j in sorted(chosen):
+        u = units[j]
+        if prev is not None and u.speaker == "rep" and units[prev].speaker == "rep" and j == prev + 1:
+            parts[-1] += "，" + _render(u)[4:]  # drop the repeated "销售表示"
+        else:
+            parts.append(_render(u, answers=chosen[j]))
+        prev = j
+    return "".join(p + "。" for p in parts)
 
 
 def _key_text(unit: _Unit) -> tuple[int, int]:
@@ -597,7 +633,7 @@ class Summarizer:
             s = 0.5 * c + info
             if u.speaker != "rep":
                 s += 0.5
-            if u.question:
+            if u.question and u.speaker != "rep":
                 s += 0.6
             if _WANT.match(u.clean):
                 s += 0.3
@@ -626,25 +662,27 @@ class Summarizer:
     ) -> tuple[str, bool]:
         if not units:
             return "", False
-        budget = min(self.options.max_chars, 30 + 4 * len(units))
-        issues = [i for i, u in enumerate(units) if u.speaker != "rep"] or list(range(len(units)))
+        budget = min(self.options.max_chars, _BUDGET_BASE + _BUDGET_PER_UNIT * len(units))
+        issues = [i for i, u in enumerate(units) if u.speaker != "rep" and _content_len(u.clean) >= _MIN_ISSUE]
+        if not issues:  # a rep-only message (e-mail, broadcast): summarise the rep's points
+            issues = [i for i, u in enumerate(units) if _content_len(u.clean) >= _MIN_ISSUE] or [0]
         order = _mmr(relevance, sim, len(issues), candidates=issues)
-        chosen: dict[int, bool] = {}  # unit -> rendered as an answer
+        chosen: dict[int, bool] = {}  # unit -> rendered as an answer to a question
         length = 0
         for i in order:
             if length >= budget:
                 break
             add = {i: False}
-            answer = _answer_to(units, i)
-            if answer is not None and answer not in chosen:
-                add[answer] = units[i].question
+            if units[i].speaker != "rep":
+                for j in _answer_to(units, i):
+                    add.setdefault(j, units[i].question)
             new = [j for j in add if j not in chosen]
             cost = sum(len(_render(units[j], answers=add[j])) + 1 for j in new)
-            if length and length + cost > budget * 1.25:
+            if length and length + cost > budget * _BUDGET_SLACK:
                 continue
             chosen.update({j: add[j] for j in new})
             length += cost
-        text = "".join(_render(units[j], answers=chosen[j]) + "。" for j in sorted(chosen))
+        text = _join_clauses(units, chosen)
         if len(text) > self.options.max_chars:
             text, _ = _merge([text], self.options.max_chars)
             return text, True
@@ -670,9 +708,21 @@ def _turn_text(unit: _Unit, start: int, end: int) -> str:
     return unit.raw[start - unit.start : end - unit.start]
 
 
-def _answer_to(units: Sequence[_Unit], i: int, *, window: int = 6) -> int | None:
-    """The first rep sentence after unit ``i`` (within ``window`` sentences), if any."""
+def _answer_to(units: Sequence[_Unit], i: int, *, window: int = 6, max_chars: int = 36) -> tuple[int, ...]:
+    """The rep's reply to unit ``i``: the first rep statements after it, before the customer
+    moves on to a new question (pure). Rep questions ("订单号多少？") are not answers."""
+    picked: list[int] = []
+    size = 0
     for j in range(i + 1, min(len(units), i + 1 + window)):
-        if units[j].speaker == "rep":
-            return j
-    return None
+        u = units[j]
+        if u.speaker != "rep":
+            if picked or (u.question and u.turn != units[i].turn):
+                break
+            continue
+        if u.question:
+            continue
+        if picked and (size + len(u.clean) > max_chars or u.position != units[picked[-1]].position + 1):
+            break
+        picked.append(j)
+        size += len(u.clean)
+    return tuple(picked)
