@@ -47,6 +47,16 @@ _BUDGET_BASE = 30
 _BUDGET_PER_UNIT = 4
 _BUDGET_SLACK = 1.25
 _MIN_ISSUE = 4  # content characters a customer sentence needs to become a summary point
+# Relevance weights (tuned on the first 200 CSDS dialogues; see benchmarks/summarize_latency.py).
+_W_CENTRAL = 0.5
+_INFO_CAP = 24
+_W_CUSTOMER = 0.5
+_W_QUESTION = 0.6
+_W_WANT = 0.3
+_W_CONCERN = 0.3
+_W_COMMITMENT = 0.3
+_W_POSITION = 0.01
+_KEEP_COMMITMENT = 1.3
 
 
 # ---------------------------------------------------------------------------- public types
@@ -148,19 +158,35 @@ _SURNAMES = (
     "郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
 _SEP = r"[\s，,、。.!！~～:：]"
+_TITLES = "总|工|经理|老师|姐|哥|主任|院长|科长|处长|校长|局长|部长|小姐|先生|女士|老板|师傅|总监|主管|医生|教授"
 _LEAD_FILLER = re.compile(
-    r"^(?:(?:您好|你好|亲爱的|亲亲|hi|hello|哈喽|在吗|在的|嗯嗯|哦哦|噢|喔|额|呃|唉|哎|诶|"
-    r"好的|好滴|okay|收到|谢谢|感谢|然后|就是说|对了|哈哈+|呵呵|不好意思|抱歉|"
+    r"^(?:(?:您好|你好|(?:新年|早上|上午|下午|晚上)好|早安|亲爱的|亲亲|hi|hello|哈喽|在吗|在的|嗯嗯|哦哦|噢|喔|额|呃|唉|哎|诶|"
+    r"好的|好滴|好嘞|okay|然后|就是说|对了|哈哈+|呵呵|不好意思|抱歉|"
     r"请问(?:一下|下)?|麻烦(?:您|你)?(?:问|咨询)(?:一下|下)?|(?:我)?想(?:请)?问(?:一下|下)?|"
-    r"问(?:一下|下)|咨询(?:一下|下)|"
-    rf"[{_SURNAMES}](?:总|工|经理|老师|姐|哥|主任)|[小老][{_SURNAMES}]){_SEP}*"
-    rf"|(?:亲|好|好吧|ok|行|嗯|哦|啊|对|对的|是|是的|那个|这个|明白|了解|麻烦了|没问题){_SEP}+)",
+    rf"问(?:一下|下)|咨询(?:一下|下)){_SEP}*"
+    # Vocatives ("孙科长，" "小刘 ") and bare acknowledgements need a separator (or a greeting) after them.
+    rf"|(?:[{_SURNAMES}]{{1,2}}(?:{_TITLES})|[小老][{_SURNAMES}])(?:{_SEP}+|(?=(?:您|你|新年|早上|上午|下午|晚上)?好|早))"
+    rf"|(?:[亲好嗯哦啊噢对是行哈]+|好吧|行吧|ok|对的|是的|"
+    rf"那个|这个|明白|了解|理解|收到|谢谢|感谢|可以|麻烦了|没问题){_SEP}+)",
     re.IGNORECASE,
+)
+_TRAILING_VOCATIVE = re.compile(rf"(?:^|(?<=[，,\s]))(?:[{_SURNAMES}]{{1,2}}(?:{_TITLES})|[小老][{_SURNAMES}])$")
+# Discourse connectives at the start of a clause; dropped when the clause becomes a summary point.
+_LEAD_CONNECTIVE = re.compile(
+    r"^(?:另外|还有(?:一个|一点|个事|就是)?|而且|并且|不过|但是|可是|所以|因此|其实|说实话|先说实话|老实说|"
+    r"我就(?:两|一|几)个问题|那就|那|就)[\s，,、:：]*"
+)
+# List numbering in e-mails: "1. " "2、" "（3）" "一、".
+_LIST_MARK = re.compile(r"^(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）]|[一二三四五六七八九十][、.]|[-*•·])\s*")
+# Rep acknowledgements that say nothing on their own ("明白的", "理解", "收到").
+_ACK_ONLY = re.compile(
+    r"^(?:(?:明白|理解|了解|收到|知道|好的|好嘞|好|嗯|行|没问题|放心|当然|懂|谢谢|感谢)(?:了|的|啦|哈|您|你)*[，,]?)+"
+    rf"(?:[{_SURNAMES}]{{1,2}}(?:{_TITLES}))?$|^(?:您|你)(?:说|讲|看)$"
 )
 # Modal particles at the end of a clause.
 _TAIL_PARTICLE = re.compile(r"(?:[呢哦哈啊呀吧啦哟嘛哇呐噢喔咯么滴]|亲亲|亲爱的|亲)+(?=[，,。.!！?？…]*$)")
 _INNER_PARTICLE = re.compile(r"(?:[呢哦哈啊呀啦哟哇噢喔]|亲亲|亲爱的)+(?=[，,])")
-_EDGE_PUNCT = re.compile(r"^[\s，,、。.!！?？;；:：…\-—~～·\"'“”‘’（）()/#*]+|[\s，,、。.!！?？;；:：…\-—~～·\"'“”‘’（）()/#*]+$")
+_EDGE_PUNCT = re.compile(r"^[\s，,、。.!！?？;；:：…\-—~～·\"'“”‘’/#*]+|[\s，,、。.!！?？;；:：…\-—~～·\"'“”‘’/#*]+$")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
 _CJK_OR_ALNUM = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _PLACEHOLDER_TOKEN = re.compile(r"\[(?:" + "|".join(sorted(_PLACEHOLDERS)) + r")\]")
@@ -173,22 +199,46 @@ _BOILERPLATE = re.compile(
     r"评价|打个分|点击表情|"
     r"稍等|稍候|等一下|^(?:我|这边|小妹|妹子)?(?:先|再)?(?:给|为|帮)?(?:您|你)?(?:查|看|核实)(?:询|看|下|一下)?$|"
     r"(?:正在|马上|这就|这边|现在)(?:为您|帮您|给您|为你|帮你|给你)?(?:查询|核实|查看|查一下|看一下|查下|看下)|"
-    r"不客气|客气了|应该做的|见谅|不便|久等|"
+    r"不客气|客气了|应该做的|见谅|不便|久等|^(?:收到|感谢|谢谢)(?:您|你)的(?:回复|邮件|来信|反馈)|"
     r"再见|拜拜|^没(?:有)?(?:其他|别的)?(?:问题|事)?了$|^(?:没有|没了)$"
 )
 
 _QUESTION = re.compile(
-    r"[?？]|[吗么嘛][\s。.!！]*$|怎么|怎样|咋|如何|为什么|为何|为啥|干嘛|什么(?!都)|多少|多久|多长|几[个天号点时次台件箱年月周]|"
-    r"哪|能不能|可不可以|可以不|行不行|是不是|有没有|能否|是否|可否|要不要|会不会|对不对|需不需要"
+    r"[?？]|(?:吗|(?<![这那怎什多])么|嘛)[\s。.!！]*$|哪(?!怕)|怎么|怎样|咋|如何|为什么|为何|为啥|干嘛|什么(?!都)|多少|多久|多长|(?<![好十几])几(?![十百千万])[个天号点时次台件箱年月周]|"
+    r"能不能|可不可以|可以不|行不行|是不是|有没有|能否|是否|可否|要不要|会不会|对不对|需不需要"
 )
+_EMBEDDING_VERB = re.compile(r"(?:考虑|确定|决定|知道|商量|研究|评估|讨论|看看|犹豫|纠结)$")
 _YES_NO_TAIL = re.compile(r"[吗么嘛][\s。.!！?？]*$|[?？]+$")
-_MODAL_ALT = re.compile(r"能不能|可不可以|是不是|有没有|会不会|要不要|需不需要|行不行|对不对")
+_REPORTED_ALT = {
+    "能不能": "是否能", "可不可以": "是否可以", "是不是": "是否", "有没有": "是否有", "会不会": "是否会",
+    "要不要": "是否要", "需不需要": "是否需要", "行不行": "是否可行", "对不对": "是否正确",
+}
+_MODAL_ALT = re.compile("|".join(_REPORTED_ALT))
 _WH = re.compile(r"怎么|怎样|咋|如何|为什么|为何|为啥|什么|多少|多久|多长|几|哪|是否|能否|可否|还是")
+_PRONOUN_START = re.compile(r"[你您我他她它这那咱]")
+_TRAILING_MODAL = re.compile(r"(?:可以|能|有|支持|行)$")
 _MODAL = re.compile(r"能够|可以|能|会|需要|要|有|(?<!就|还|也|都|不)是|支持|包|含|还")
 # A message that is only an id, order number or link label ("订单号:[订单编号]", "ID:52680").
 _ID_WORDS = re.compile(r"(?:咨询)?(?:订单|运单|快递|物流)?(?:编号|单号|号码|号)|商品|ID|SKU|编码|型号|链接", re.IGNORECASE)
 _ID_TOKEN = re.compile(r"\[[^\[\]]*\]|[A-Za-z0-9:：#_\-./]+")
 _WANT = re.compile(r"^(?:我|我们|我这边|我们这边)?(?:想要|想|要|需要|希望|打算|准备|申请)")
+# What a customer objects to or worries about, in the words B2B buyers use (generic cues; the
+# service adds the risk detector's findings through ``boosts``).
+_CONCERN = re.compile(
+    r"太贵|太高|偏高|贵了|涨价|涨了|便宜|降价|折扣|优惠|返点|预算|没钱|资金|付款|账期|回款|招标|集采|比价|审批|"
+    r"批不了|领导|老板|不行|不能|不了|没法|无法|问题|担心|顾虑|不放心|不满意|投诉|差评|质量|不良|退货|退款|"
+    r"换掉|换成|暂停|停了|先停|取消|延期|推迟|再说|考虑|竞品|对比|别家|其他家|还没|没有收到|没到|坏了|损坏"
+)
+# What a rep promises: a time or a concrete delivery to the customer.
+_COMMITMENT = re.compile(
+    r"明天|今天|后天|下周|周[一二三四五六日天]|月底|之前|以内|内给|马上|尽快|稍后|回头|安排|申请|"
+    r"发(?:给)?(?:您|你)|给(?:您|你)(?:发|回|答复|回复|处理|补)|为(?:您|你)(?:处理|反馈|申请|登记|补发)|联系(?:您|你)|回电"
+)
+# A first-person promise with a time ("我明天上午把方案发您"), rendered "销售承诺…".
+_PROMISE = re.compile(
+    r"^(?:我|我们|我这边|这边|我们这边)?(?:会|将|马上|尽快|这就|今天|明天|后天|下周|周[一二三四五六日天]|月底)"
+    r"[^，,]{0,12}(?:发|给|送|安排|提供|联系|回复|答复|过来|过去|到)"
+)
 _FIRST_PERSON = re.compile(r"^(?:我们这边|我这边|我们的|我的|我们|我)(?:这边)?")
 _SECOND_PERSON = re.compile(r"您们|您|你们|你")
 
@@ -208,12 +258,13 @@ def _compress(text: str) -> str:
     while prev != text:
         prev = text
         text = _EDGE_PUNCT.sub("", text)
-        text = _LEAD_FILLER.sub("", text)
+        text = _LIST_MARK.sub("", _LEAD_FILLER.sub("", text))
         text = _TAIL_PARTICLE.sub("", _EDGE_PUNCT.sub("", text))
-    text = _INNER_PARTICLE.sub("", text)
     text = re.sub(r"\s*[，,]\s*", "，", text)
-    # WeChat users separate clauses with spaces: "进价太高了 超市不愿意压货".
+    # WeChat users and ASR separate clauses with spaces: "进价太高了 超市不愿意压货".
     text = re.sub(r"(?<=[\u4e00-\u9fff\]])\s+(?=[\u4e00-\u9fff\[])", "，", text)
+    text = _INNER_PARTICLE.sub("", text)
+    text = _TRAILING_VOCATIVE.sub("", text)
     text = re.sub(r"，{2,}", "，", text)
     return _EDGE_PUNCT.sub("", text)
 
@@ -223,7 +274,9 @@ def _content_len(text: str) -> int:
 
 
 def _is_question(raw: str) -> bool:
-    return bool(_QUESTION.search(raw))
+    """A direct question: a question mark, a final 吗, or a question word that is not embedded
+    under a verb of deliberation ("还在考虑要不要做")."""
+    return any(not _EMBEDDING_VERB.search(raw, max(0, m.start() - 4), m.start()) for m in _QUESTION.finditer(raw))
 
 
 def _is_id_only(text: str) -> bool:
@@ -236,11 +289,15 @@ def _as_reported_question(text: str) -> str:
     """Turn a direct yes/no question into an indirect one: "自提可以吗" -> "自提是否可以"."""
     core = _EDGE_PUNCT.sub("", _YES_NO_TAIL.sub("", text))
     if _MODAL_ALT.search(core):
-        return _MODAL_ALT.sub("是否", core, count=1)
+        return _MODAL_ALT.sub(lambda m: _REPORTED_ALT[m.group(0)], core, count=1)
     if not _YES_NO_TAIL.search(text) or _WH.search(core) or "难道" in core:
         return core
-    # "是否" goes before the last clause's modal verb, else in front of that clause.
     head, sep, last = core.rpartition("，")
+    # A trailing modal moves to the front: "CCS证书有" -> "是否有CCS证书", "自提可以" -> "是否可以自提".
+    m = _TRAILING_MODAL.search(last)
+    if m and _content_len(last[: m.start()]) >= 2 and not _PRONOUN_START.match(last):
+        return f"{head}{sep}是否{m.group(0)}{last[: m.start()]}"
+    # Otherwise "是否" goes before the last clause's modal verb, else in front of that clause.
     m = _MODAL.search(last)
     at = m.start() if m and m.start() <= 6 else 0
     return f"{head}{sep}{last[:at]}是否{last[at:]}"
@@ -281,6 +338,8 @@ def _units(turns: Sequence[Turn], *, min_chars: int = 2) -> list[_Unit]:
                 continue
             clean = _compress(raw)
             if _content_len(clean) < min_chars or _BOILERPLATE.search(clean) or _is_id_only(clean):
+                continue
+            if turn.speaker == "rep" and _ACK_ONLY.match(clean):
                 continue
             start = m.start() + (len(raw) - len(raw.lstrip()))
             end = m.start() + len(raw.rstrip())
@@ -355,12 +414,14 @@ def _mmr(
 
 def _render(unit: _Unit, *, answers: bool = False) -> str:
     """One third-person clause for a unit: "客户询问…" / "客户表示…" / "销售表示…"."""
-    text = unit.clean
+    text = _LEAD_CONNECTIVE.sub("", unit.clean) or unit.clean
     if unit.speaker == "rep":
         text = _FIRST_PERSON.sub("", text)
+        text = re.sub(r"(?<=[发交寄送传])(?=您|你)", "给", text)  # "发您" -> "发给客户"
         text = _SECOND_PERSON.sub("客户", text)
         text = _EDGE_PUNCT.sub("", text)
-        return f"销售{'回答' if answers else '表示'}{text}"
+        verb = "回答" if answers else "承诺" if _PROMISE.search(unit.clean) else "表示"
+        return f"销售{verb}{text}"
     who = "客户" if unit.speaker == "customer" else "对方"
     if unit.question:
         body = _as_reported_question(_FIRST_PERSON.sub("", text) if not _WANT.match(text) else text)
@@ -629,16 +690,19 @@ class Summarizer:
         centrality = _textrank(sim)
         scores = []
         for u, c in zip(units, centrality, strict=True):
-            info = min(_content_len(u.clean), 24) / 24
-            s = 0.5 * c + info
+            s = _W_CENTRAL * c + min(_content_len(u.clean), _INFO_CAP) / _INFO_CAP
             if u.speaker != "rep":
-                s += 0.5
-            if u.question and u.speaker != "rep":
-                s += 0.6
-            if _WANT.match(u.clean):
-                s += 0.3
+                s += _W_CUSTOMER
+                if u.question:
+                    s += _W_QUESTION
+                if _WANT.match(u.clean):
+                    s += _W_WANT
+                if _CONCERN.search(u.clean):
+                    s += _W_CONCERN
+            elif _COMMITMENT.search(u.clean):
+                s += _W_COMMITMENT
             s += boosts.get(u.turn, 0.0)
-            s -= 0.01 * u.position  # the opening issue is usually the main one
+            s -= _W_POSITION * u.position  # the opening issue is usually the main one
             scores.append(s)
         return scores
 
@@ -682,6 +746,12 @@ class Summarizer:
                 continue
             chosen.update({j: add[j] for j in new})
             length += cost
+        # The rep's commitment is what the CRM follow-up hangs on: keep the strongest one.
+        promises = [j for j, u in enumerate(units) if u.speaker == "rep" and not u.question and _COMMITMENT.search(u.clean)]
+        if _KEEP_COMMITMENT and promises and not any(j in chosen for j in promises):
+            best = max(promises, key=lambda j: relevance[j])
+            if length + len(_render(units[best])) + 1 <= budget * _BUDGET_SLACK * _KEEP_COMMITMENT:
+                chosen[best] = False
         text = _join_clauses(units, chosen)
         if len(text) > self.options.max_chars:
             text, _ = _merge([text], self.options.max_chars)
