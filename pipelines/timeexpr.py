@@ -1,0 +1,817 @@
+"""Chinese time expressions: find them in chat text and resolve them against the interaction time.
+
+The CRM record needs ``next_action.due`` and ``support_needed[].due`` as either a full
+``YYYY-MM-DDTHH:MM:SS+08:00`` (a clock time was said: "明天上午10点前") or a bare date ("周五下班前",
+"月底前"). This module finds every time expression in a message (``find_times``) and resolves it
+against a reference datetime (the interaction's ``occurred_at``), with the conventions of
+``shared/eval/README.md`` §1.4 (issue 4):
+
+* Monday starts a week. A bare 周X resolves to this week's X, or next week's once X has passed;
+  这周X/本周X is always this week's, 下周X the following calendar week, 上周X the previous one.
+* A week or other span (下周, 本周内, 春节后第一周) resolves to its Friday; a month span to its last
+  day; ``granularity`` is then ``"period"``.
+* N个工作日内 counts Monday–Friday after the reference date (statutory holidays and make-up
+  working days are ignored: the convention of the labelled data).
+* 中午 is 12:00; 上午/下午/下班前 without a clock time give the date only.
+* A clock hour without 上午/下午 is read in business hours: 1–6 → 13–18 h, 7–12 as said.
+* A month/day without a year takes the year that puts it nearest the reference (12月29号 said on
+  7 January is last year's); a bare N号 deadline is the next such day on or after the reference.
+* 年前/春节前 is the eve of the Spring Festival; 年后/节后 is a period ending the Friday of the first
+  working week after the holiday. Spring Festival, Dragon Boat and Mid-Autumn dates are tabulated
+  for 2020–2035 (lunar dates cannot be computed cheaply); Qingming uses the solar-term formula.
+  Holidays outside the table are not resolved (no mention).
+* 尽快/马上/改天 carry no date and are *not* mentions. Lunar dates (腊月十八), recurring times (每周二)
+  and bare durations without 内/后/前 (三天, 三年的客户) are not mentions either.
+
+The scanner is a single alternation regex producing *atoms* (a year, a month, a day, a part of the
+day, a clock time, a holiday, a duration); adjacent atoms in the natural order
+``year < month < day < part of day < clock`` chain into one mention, and a trailing 前/之前/内/后
+marks deadlines. Atoms that are ambiguous on their own (三点, 15日) need a neighbour or a suffix,
+which keeps prices ("3个点", "便宜一点") and quantities out.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+__all__ = ["Granularity", "TimeMention", "find_times", "resolve_time", "spring_festival"]
+
+Granularity = Literal["datetime", "date", "period"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeMention:
+    """One resolved time expression.
+
+    Attributes:
+        text: the exact substring of the input.
+        start: offset of ``text`` in the input (code points).
+        end: end offset (exclusive).
+        value: the resolved time in the reference's timezone. For ``date`` granularity it is
+            00:00 of that day; for a ``period`` it is the period's conventional due day (the
+            Friday of a week, the last day of a month).
+        granularity: ``datetime`` when a clock time was given, ``date`` for a day, ``period``
+            for a span (a week, a month, "after the holiday").
+        deadline: the expression is a due-by ("前/之前/以前/内/之内/为止", "下班前", "最迟…").
+    """
+
+    text: str
+    start: int
+    end: int
+    value: datetime
+    granularity: Granularity
+    deadline: bool
+
+    def due(self) -> str:
+        """The due as the CRM record wants it: full ISO with offset for clock times, else a date."""
+        if self.granularity == "datetime":
+            return self.value.isoformat(timespec="seconds")
+        return self.value.date().isoformat()
+
+
+# --- calendars ---------------------------------------------------------------------------------
+
+# Gregorian dates of the first day of the lunar year (春节), 端午 (5/5) and 中秋 (8/15), 2020–2035.
+_SPRING_FESTIVAL: dict[int, tuple[int, int]] = {
+    2020: (1, 25), 2021: (2, 12), 2022: (2, 1), 2023: (1, 22), 2024: (2, 10), 2025: (1, 29),
+    2026: (2, 17), 2027: (2, 6), 2028: (1, 26), 2029: (2, 13), 2030: (2, 3), 2031: (1, 23),
+    2032: (2, 11), 2033: (1, 31), 2034: (2, 19), 2035: (2, 8),
+}  # fmt: skip
+_DRAGON_BOAT: dict[int, tuple[int, int]] = {
+    2020: (6, 25), 2021: (6, 14), 2022: (6, 3), 2023: (6, 22), 2024: (6, 10), 2025: (5, 31),
+    2026: (6, 19), 2027: (6, 9), 2028: (5, 28), 2029: (6, 16), 2030: (6, 5), 2031: (6, 24),
+    2032: (6, 12), 2033: (6, 1), 2034: (6, 20), 2035: (6, 10),
+}  # fmt: skip
+_MID_AUTUMN: dict[int, tuple[int, int]] = {
+    2020: (10, 1), 2021: (9, 21), 2022: (9, 10), 2023: (9, 29), 2024: (9, 17), 2025: (10, 6),
+    2026: (9, 25), 2027: (9, 15), 2028: (10, 3), 2029: (9, 22), 2030: (9, 12), 2031: (10, 1),
+    2032: (9, 19), 2033: (9, 8), 2034: (9, 27), 2035: (9, 16),
+}  # fmt: skip
+
+
+def spring_festival(year: int) -> date | None:
+    """The Gregorian date of the Spring Festival (正月初一) of ``year``, 2020–2035, else None."""
+    md = _SPRING_FESTIVAL.get(year)
+    return date(year, *md) if md else None
+
+
+def _qingming(year: int) -> date:
+    # Solar-term formula for the 21st century: day = floor(Y*0.2422 + 4.81) - floor(Y/4), Y = year % 100.
+    y = year % 100
+    return date(year, 4, int(y * 0.2422 + 4.81) - y // 4)
+
+
+_HOLIDAY_KEYS = {
+    "春节": "cny", "过年": "cny", "元旦": "newyear", "清明": "qingming", "清明节": "qingming",
+    "五一": "labour", "劳动节": "labour", "端午": "dragon", "端午节": "dragon", "中秋": "midautumn",
+    "中秋节": "midautumn", "国庆": "national", "国庆节": "national", "十一": "national",
+    "元宵": "lantern", "元宵节": "lantern", "圣诞": "christmas", "圣诞节": "christmas",
+}  # fmt: skip
+
+
+def _holiday(key: str, year: int) -> tuple[date, date] | None:
+    """(the holiday's day, the last day off) in ``year``; approximations of the usual schedule."""
+    if key == "newyear":
+        return date(year, 1, 1), date(year, 1, 1)
+    if key == "labour":
+        return date(year, 5, 1), date(year, 5, 5)
+    if key == "national":
+        return date(year, 10, 1), date(year, 10, 7)
+    if key == "christmas":
+        return date(year, 12, 25), date(year, 12, 25)
+    if key == "qingming":
+        d = _qingming(year)
+        return d, d
+    if key in ("cny", "lantern"):
+        sf = spring_festival(year)
+        if sf is None:
+            return None
+        if key == "lantern":
+            return sf + timedelta(14), sf + timedelta(14)
+        return sf, sf + timedelta(6)  # 初一–初六 off (除夕 too); work resumes around 初七/初八
+    table = _DRAGON_BOAT if key == "dragon" else _MID_AUTUMN
+    md = table.get(year)
+    if md is None:
+        return None
+    d = date(year, *md)
+    return d, d
+
+
+def _next_occurrence(key: str, today: date) -> tuple[date, date] | None:
+    """The occurrence of a holiday whose days off have not ended before ``today``."""
+    for year in (today.year - 1, today.year, today.year + 1):
+        span = _holiday(key, year)
+        if span is not None and span[1] >= today:
+            return span
+    return None
+
+
+def _first_working_day_after(d: date) -> date:
+    d += timedelta(1)
+    while d.weekday() >= 5:
+        d += timedelta(1)
+    return d
+
+
+def _friday(d: date) -> date:
+    return d - timedelta(d.weekday()) + timedelta(4)
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_months(year: int, month: int, k: int) -> tuple[int, int]:
+    n = year * 12 + (month - 1) + k
+    return n // 12, n % 12 + 1
+
+
+def _add_working_days(d: date, n: int) -> date:
+    while n > 0:
+        d += timedelta(1)
+        if d.weekday() < 5:
+            n -= 1
+    return d
+
+
+# --- numerals ----------------------------------------------------------------------------------
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def _to_int(s: str) -> int:
+    """Arabic or Chinese numeral to int; two adjacent digits (两三, 三五) are a range → the larger."""
+    if s.isdigit():
+        return int(s)
+    if len(s) == 2 and s[0] in _CN_DIGITS and s[1] in _CN_DIGITS:
+        return max(_CN_DIGITS[s[0]], _CN_DIGITS[s[1]])
+    total = current = 0
+    for ch in s:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (current or 1) * _CN_UNITS[ch]
+            current = 0
+    return total + current
+
+
+def _year_to_int(s: str) -> int:
+    if s.isdigit():
+        y = int(s)
+        return 2000 + y if y < 100 else y
+    return int("".join(str(_CN_DIGITS[ch]) for ch in s))
+
+
+# --- the scanner -------------------------------------------------------------------------------
+
+_CN = "零〇一二两三四五六七八九十"
+_N_MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
+_N_DAY = r"3[01]|[12]\d|0?[1-9]|三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九]"
+_N_HOUR = r"2[0-4]|[01]?\d|二十[一二三四]?|十[一二三四五六七八九]?|[一二两三四五六七八九]"
+_N_MIN_CN = r"[一二三四五]十[一二三四五六七八九]?|零[一二三四五六七八九]|十[一二三四五六七八九]?"
+_N_COUNT = r"\d{1,3}(?:\s?[-~～到至]\s?\d{1,3})?|[一二两三四五六七八九十半]{1,3}"
+_WEEK = r"周|星期|礼拜"
+_WEEKDAY = r"[一二三四五六日天1-7]"
+_HOLIDAY_NAMES = "春节|过年|元旦|清明节?|劳动节|端午节?|中秋节?|国庆节?|元宵节?|圣诞节?"
+_REL = r"之前|以前|前|之后|以后|过后|后|前后|期间"
+
+_ATOMS = [
+    # 2026-01-20, 2026/1/20, 2026.01.20 with an optional time.
+    rf"(?P<iso>(?<![\dA-Za-z])(?P<iso_y>(?:19|20)\d\d)(?P<iso_sep>[-/.])(?P<iso_m>1[0-2]|0?[1-9])(?P=iso_sep)"
+    r"(?P<iso_d>3[01]|[12]\d|0?[1-9])(?!\d)(?:(?:T|\s{1,2})(?P<iso_h>[01]?\d|2[0-3])[:：](?P<iso_mi>[0-5]\d)"
+    r"(?:[:：](?P<iso_s>[0-5]\d))?(?!\d))?)",
+    # Spans after a holiday: 春节后第一周, 年后上班第一周, 节后第一天; and 年前/年后/节前/节后/过完年.
+    rf"(?P<hol>(?:(?P<hol_name>{_HOLIDAY_NAMES})(?:假期|长假|放假)?|(?P<hol_guarded>五一|十一)(?=假期|长假|放假|{_REL}|节)"
+    rf"(?:假期|长假|放假)?|(?P<hol_year>(?<![\d{_CN}几多半百千万去今明前后每新当同])年)(?=前|后)|(?P<hol_any>(?<![\d{_CN}几多半百千万每])节)(?=前|后)"
+    rf"|(?P<hol_after>过完年|过了年|开年(?!会)))"
+    rf"(?P<hol_rel>{_REL})?(?:(?:上班|开工|复工|回来)?的?第(?P<hol_n>[一二三四1-4])个?(?P<hol_unit>周|星期|礼拜|天|个工作日))?)",
+    # 年底/年初/年末 after an optional year.
+    r"(?P<ypart>(?<![\d一二三四五六七八九十几多半百千万])年(?P<ypart_p>底|初|末))",
+    rf"(?P<yrel>(?<![\d{_CN}几多半])(?P<yrel_w>今|明|去|前|后)年(?P<yrel_p>底|初|末)?)",
+    rf"(?P<yabs>(?<![\dA-Za-z])(?P<yabs_y>(?:19|20)\d\d|[一二][〇零一二三四五六七八九]{{3}}|\d\d(?=年\s?(?:{_N_MONTH})月))"
+    r"\s?年(?P<yabs_p>底|初|末)?)",
+    # Months: 下个月, 本月底, 3月15日, 十二月初, 1月下旬.
+    rf"(?P<mon>(?:(?P<mon_rel>这个?|本|当|下下个?|下个?|上上个?|上个?)|(?<![\d个几两{_CN}])(?P<mon_n>{_N_MONTH}))\s?月份?"
+    rf"(?:(?P<mon_p>底|初|中|末|上旬|中旬|下旬)|(?P<mon_d>{_N_DAY})\s?[日号](?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员])"
+    rf"|(?P<mon_dd>[12]\d|3[01]|[1-9])(?=前|之前|以前|左右|上午|下午|晚上|中午|[，,。\s]|$))?)",
+    r"(?P<mpart>(?<![\d个几两一二三四五六七八九十])月(?P<mpart_p>底|初|中|末))",
+    r"(?P<xun>(?P<xun_p>上|中|下)旬)",
+    # 1/20 (fractions like 1/3 are kept out by needing a day above 4 or a time word after).
+    r"(?P<slash>(?<![\d/.A-Za-z])(?P<sl_m>1[0-2]|0?[1-9])/(?P<sl_d>3[01]|[12]\d|0?[5-9]|0?[1-4](?=前|之前|号|日|上午|下午|周|星期))"
+    r"(?![\d/%]|的))",
+    # Durations: 3个工作日内, 一周内, 两三天后, 半个月内, 3-5个工作日, 30日内, 2小时内.
+    rf"(?P<dur>(?<![\d{_CN}第])(?P<dur_n>{_N_COUNT})\s?(?P<dur_unit>个?工作日|个?小时|个?钟头|个?星期|个?礼拜|周|个月|个半月|天|日(?=之内|以内|内))"
+    r"(?P<dur_rel>之内|以内|内|之后|以后|后|之前|以前|前)?)",
+    # A bare day of the month: 15号, 二十号前, 20日之前.
+    rf"(?P<dday>(?<![\d{_CN}型编单账批第号#A-Za-z月])(?P<dday_n>{_N_DAY})\s?(?P<dday_u>号|日)"
+    r"(?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员方案]))",
+    # 今天, 明早, 大后天, 第二天 …
+    r"(?P<rday>(?P<rday_w>大后天|大前天|明后天|后天|前天|明天|明日|明儿|明个|今天|今日|今儿|当天|当日|昨天|昨日|昨儿|次日|翌日|第二天|隔天"
+    r"|今晚|明晚|昨晚|今早|明早|今晨|明晨|今夜|明夜|这两天))",
+    # Weekdays and weeks: 下周三, 本周五, 星期天, 周末, 下下周, 本周.
+    rf"(?P<wk>(?:(?P<wk_pre>下下个?|下个?|这个?|本|上上个?|上个?)|(?<![\d{_CN}每第]))(?:{_WEEK})(?P<wk_d>{_WEEKDAY}|末)?)",
+    # Parts of the day; 下班前 carries its own deadline.
+    r"(?P<eod>(?P<eod_w>下班|收工|上班)(?P<eod_r>之前|以前|前|之后|以后|后))",
+    r"(?P<dpart>(?P<dpart_w>凌晨|清晨|早晨|早上|一早|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|半夜|深夜)(?!好))",
+    # Clock times: 15:00, 10点半, 三点一刻, 3点15, 9点钟, 3时1刻.
+    r"(?P<hm>(?<![\d:：.])(?P<hm_h>[01]?\d|2[0-4])[:：](?P<hm_m>[0-5]\d)(?:[:：](?P<hm_s>[0-5]\d))?(?![\d:：]))",
+    rf"(?P<clk>(?<![\d.第个返让降扣提加涨跌差低高多少税息价{_CN}])(?P<clk_h>{_N_HOUR})(?:点|點|(?<=\d)时)(?P<clk_z>钟|整)?"
+    rf"(?:(?P<clk_half>半)|(?P<clk_q>[一三13])刻|(?P<clk_m>\d{{1,2}}|[{_CN}]{{1,3}})分|(?P<clk_m2>[0-5]\d)(?!\d)|(?P<clk_m3>{_N_MIN_CN})(?![{_CN}]))?"
+    r"(?!点|个|[0-9]|儿|多))",
+]
+_SCANNER = re.compile("|".join(_ATOMS))
+
+# A cheap pre-check: every expression contains one of these; most messages without a time don't.
+_PRECHECK = re.compile(r"[天日号周期拜月年点點时午晚早夜凌班节旦今明昨:：/\-秋庆宵诞]|五一|十一")
+
+_SUFFIX = re.compile(r"\s?(?P<s>前后|之前|以前|前|之内|以内|内|为止|之后|以后|后|左右)(?![台期端续面部容存置勤天年])")
+_DEADLINE_PREFIX = re.compile(r"(?:最迟|最晚|截止|截至|不晚于|不迟于|务必|必须)(?:到|在|于|是)?\s?$")
+_RECURRING = re.compile(r"每(?:天|日|周|星期|礼拜|月|年|晚)?$")
+_RANGE = re.compile(r"\s?(?:到|至|[-~～—－])\s?")
+_STRONG_AFTER = re.compile(r"(?:开会|过来|出发|准时|见|到)")
+
+_DEADLINE_SUFFIXES = frozenset({"之前", "以前", "前", "之内", "以内", "内", "为止"})
+_AFTER_SUFFIXES = frozenset({"之后", "以后", "后"})
+
+_DAYPARTS = {
+    "凌晨": "dawn", "清晨": "morning", "早晨": "morning", "早上": "morning", "一早": "morning",
+    "上午": "morning", "中午": "noon", "午后": "afternoon", "下午": "afternoon", "傍晚": "evening",
+    "晚上": "evening", "晚间": "evening", "夜里": "night", "夜间": "night", "半夜": "night", "深夜": "night",
+}  # fmt: skip
+_RELDAYS = {
+    "大后天": (3, None), "大前天": (-3, None), "明后天": (2, None), "后天": (2, None), "前天": (-2, None),
+    "明天": (1, None), "明日": (1, None), "明儿": (1, None), "明个": (1, None), "今天": (0, None),
+    "今日": (0, None), "今儿": (0, None), "当天": (0, None), "当日": (0, None), "昨天": (-1, None),
+    "昨日": (-1, None), "昨儿": (-1, None), "次日": (1, None), "翌日": (1, None), "第二天": (1, None),
+    "隔天": (1, None), "今晚": (0, "evening"), "明晚": (1, "evening"), "昨晚": (-1, "evening"),
+    "今早": (0, "morning"), "明早": (1, "morning"), "今晨": (0, "morning"), "明晨": (1, "morning"),
+    "今夜": (0, "night"), "明夜": (1, "night"), "这两天": (1, None),
+}  # fmt: skip
+_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
+_WEEK_SHIFT = {"下下": 2, "下": 1, "这": 0, "本": 0, "上上": -2, "上": -1}
+_MONTH_SHIFT = {"这": 0, "本": 0, "当": 0, "下下": 2, "下": 1, "上上": -2, "上": -1}
+_YEAR_SHIFT = {"今": 0, "明": 1, "去": -1, "前": -2, "后": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class _Atom:
+    kind: str
+    start: int
+    end: int
+    lo: int  # slot range it fills: 0 year, 1 month, 2 day, 3 part of day, 4 clock, 5 suffix
+    hi: int
+    m: re.Match[str]
+    weak: bool = False
+
+
+def _atom(m: re.Match[str]) -> _Atom | None:
+    kind = m.lastgroup
+    assert kind is not None
+    g = m.group
+    s, e = m.span()
+    if kind == "iso":
+        return _Atom(kind, s, e, 0, 4 if g("iso_h") else 2, m)
+    if kind == "hol":
+        closed = g("hol_rel") is not None or g("hol_n") is not None or g("hol_after") is not None
+        if g("hol_year") is not None or g("hol_any") is not None:
+            if g("hol_rel") is None:
+                return None
+            closed = True
+        return _Atom(kind, s, e, 0, 5 if closed else 2, m)
+    if kind == "ypart":
+        return _Atom(kind, s, e, 1, 2, m)
+    if kind == "yrel":
+        return _Atom(kind, s, e, 0, 2 if g("yrel_p") else 0, m)
+    if kind == "yabs":
+        return _Atom(kind, s, e, 0, 2 if g("yabs_p") else 0, m)
+    if kind == "mon":
+        lo = 0 if g("mon_rel") is not None else 1
+        hi = 2 if (g("mon_p") or g("mon_d") or g("mon_dd")) else 1
+        return _Atom(kind, s, e, lo, hi, m)
+    if kind == "mpart":
+        return _Atom(kind, s, e, 2, 2, m)
+    if kind == "xun":
+        return _Atom(kind, s, e, 2, 2, m)
+    if kind == "slash":
+        return _Atom(kind, s, e, 1, 2, m)
+    if kind == "dur":
+        unit, rel = g("dur_unit"), g("dur_rel")
+        if rel is None and "工作日" not in unit:
+            return None  # a bare length of time (三天, 两周) is not a point in time
+        hi = 5 if rel in (None, "之内", "以内", "内") else 2
+        return _Atom(kind, s, e, 0, hi, m)
+    if kind == "dday":
+        return _Atom(kind, s, e, 2, 2, m, weak=g("dday_u") == "日")
+    if kind == "rday":
+        return _Atom(kind, s, e, 0, 3 if _RELDAYS[g("rday_w")][1] else 2, m)
+    if kind == "wk":
+        if g("wk_pre") is None and g("wk_d") is None:
+            return None
+        return _Atom(kind, s, e, 0, 2, m)
+    if kind == "eod":
+        return _Atom(kind, s, e, 4, 5, m)
+    if kind == "dpart":
+        return _Atom(kind, s, e, 3, 3, m)
+    if kind == "hm":
+        return _Atom(kind, s, e, 4, 4, m)
+    # clk
+    strong = any(g(k) is not None for k in ("clk_z", "clk_half", "clk_q", "clk_m", "clk_m2", "clk_m3"))
+    return _Atom(kind, s, e, 4, 4, m, weak=not strong)
+
+
+def _chains(text: str) -> list[list[_Atom]]:
+    """Group adjacent atoms that fill increasing slots (明天 + 下午 + 三点) into chains."""
+    chains: list[list[_Atom]] = []
+    current: list[_Atom] = []
+    for m in _SCANNER.finditer(text):
+        atom = _atom(m)
+        if atom is None:
+            continue
+        if current:
+            last = current[-1]
+            gap = text[last.end : atom.start]
+            after_echo = last.kind == "wk" and len(current) > 1 and re.fullmatch(r"\s*[)）]\s*", gap) is not None
+            fits = atom.lo > max(a.hi for a in current) and (gap in ("", " ", "的") or after_echo)
+            # A weekday echoing an explicit date: 1月20日（周二）, 2026-01-20 星期二.
+            echo = (
+                atom.kind == "wk"
+                and m.group("wk_pre") is None
+                and last.kind in ("iso", "mon", "slash")
+                and last.hi >= 2
+                and re.fullmatch(r"\s*[（(]?\s*", gap) is not None
+            )
+            if fits or echo:
+                current.append(atom)
+                continue
+            chains.append(current)
+        current = [atom]
+    if current:
+        chains.append(current)
+    return chains
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    day: date
+    clock: time | None
+    granularity: Granularity
+
+
+def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None) -> _Resolved | None:
+    """Resolve a chain of atoms (already known to be a time) to a day and optional clock."""
+    deadline = suffix in _DEADLINE_SUFFIXES
+    year: int | None = None
+    month: int | None = None
+    day: date | None = None
+    granularity: Granularity = "date"
+    part: str | None = None
+    clock: time | None = None
+    for atom in chain:
+        g = atom.m.group
+        k = atom.kind
+        if k == "iso":
+            try:
+                day = date(int(g("iso_y")), int(g("iso_m")), int(g("iso_d")))
+            except ValueError:
+                return None
+            if g("iso_h"):
+                clock = time(int(g("iso_h")), int(g("iso_mi")), int(g("iso_s") or 0))
+        elif k in ("yrel", "yabs"):
+            year = today.year + _YEAR_SHIFT[g("yrel_w")] if k == "yrel" else _year_to_int(g("yabs_y"))
+            p = g("yrel_p") if k == "yrel" else g("yabs_p")
+            if p:
+                day, granularity = _year_part(year, p)
+        elif k == "ypart":
+            day, granularity = _year_part(year if year is not None else today.year, g("ypart_p"))
+        elif k == "mon":
+            rel = g("mon_rel")
+            if rel is not None:
+                base_year = year if year is not None else today.year
+                year, month = _add_months(base_year, today.month, _MONTH_SHIFT[rel.rstrip("个")])
+            else:
+                month = _to_int(g("mon_n"))
+            d_txt = g("mon_d") or g("mon_dd")
+            if d_txt:
+                d = _to_int(d_txt)
+                if year is None:
+                    year = _nearest_year(today, month, d)
+                try:
+                    day = date(year, month, d)
+                except ValueError:
+                    return None
+            elif g("mon_p"):
+                if year is None:
+                    year = _nearest_year(today, month, 15)
+                day, granularity = _month_part(year, month, g("mon_p"))
+            else:
+                if year is None:
+                    year = _nearest_year(today, month, 15)
+                day, granularity = _month_end(year, month), "period"
+        elif k in ("mpart", "xun"):
+            p = g("mpart_p") if k == "mpart" else g("xun_p") + "旬"
+            if month is None:
+                y, mo = today.year, today.month
+                if p in ("初", "上旬") and today.day > 10 or p in ("中", "中旬") and today.day > 20:
+                    y, mo = _add_months(y, mo, 1)  # 月初 said late in a month means the next one
+            else:
+                y, mo = (year if year is not None else today.year), month
+            day, granularity = _month_part(y, mo, p)
+        elif k == "dday":
+            d = _to_int(g("dday_n"))
+            if month is not None:
+                y = year if year is not None else _nearest_year(today, month, d)
+                candidates = [(y, month)]
+            else:
+                candidates = [_add_months(today.year, today.month, shift) for shift in (-1, 0, 1, 2)]
+            days = []
+            for y, mo in candidates:
+                try:
+                    days.append(date(y, mo, d))
+                except ValueError:
+                    continue
+            if not days:
+                return None
+            if deadline and month is None:
+                day = min((x for x in days if x >= today), default=days[-1])
+            else:
+                day = min(days, key=lambda x: (abs((x - today).days), x < today))
+        elif k == "slash":
+            month, d = int(g("sl_m")), int(g("sl_d"))
+            year = year if year is not None else _nearest_year(today, month, d)
+            try:
+                day = date(year, month, d)
+            except ValueError:
+                return None
+        elif k == "hol":
+            resolved = _resolve_holiday(atom.m, today)
+            if resolved is None:
+                return None
+            day, granularity = resolved
+        elif k == "dur":
+            resolved_dur = _resolve_duration(atom.m, today)
+            if resolved_dur is None:
+                return None
+            day, clock, granularity = resolved_dur
+        elif k == "rday":
+            offset, part = _RELDAYS[g("rday_w")]
+            day = today + timedelta(offset)
+            if g("rday_w") == "这两天":
+                granularity = "period"
+        elif k == "wk":
+            day, granularity = _resolve_week(g("wk_pre"), g("wk_d"), today, day)
+        elif k == "dpart":
+            part = _DAYPARTS[g("dpart_w")]
+        elif k == "eod":
+            part = part or "eod"
+        elif k == "hm":
+            clock = _clock(int(g("hm_h")), int(g("hm_m")), int(g("hm_s") or 0), part)
+        elif k == "clk":
+            h = _to_int(g("clk_h"))
+            if g("clk_half"):
+                mi = 30
+            elif g("clk_q"):
+                mi = 15 if g("clk_q") in ("一", "1") else 45
+            else:
+                mi_txt = g("clk_m") or g("clk_m2") or g("clk_m3")
+                mi = _to_int(mi_txt) if mi_txt else 0
+            if mi > 59:
+                return None
+            clock = _clock(h, mi, 0, part)
+    if day is None:
+        if year is not None and month is None:
+            day, granularity = date(year, 12, 31), "period"
+        else:
+            day = today
+    if clock is None and part == "noon":
+        clock = time(12, 0)
+    if clock is not None and clock == time(0, 0) and _late_midnight(chain):
+        day += timedelta(1)
+    return _Resolved(day, clock, "datetime" if clock is not None else granularity)
+
+
+def _late_midnight(chain: list[_Atom]) -> bool:
+    # 晚上12点 / 半夜12点 is the midnight at the end of the day.
+    return any(a.kind == "dpart" and _DAYPARTS[a.m.group("dpart_w")] in ("evening", "night") for a in chain)
+
+
+def _clock(h: int, mi: int, s: int, part: str | None) -> time | None:
+    if h > 24:
+        return None
+    if part in ("afternoon", "evening") and h < 12:
+        h += 12
+    elif part == "noon" and h <= 3:
+        h += 12
+    elif part == "night" and 6 <= h < 12:
+        h += 12
+    elif part in ("evening", "night") and h == 12:
+        h = 0
+    elif part is None and 1 <= h <= 6:
+        h += 12  # business hours: 三点前 in a sales chat is 15:00
+    if h == 24:
+        h = 0
+    return time(h, mi, s)
+
+
+def _nearest_year(today: date, month: int, day: int) -> int:
+    """The year putting month/day nearest ``today`` (ties go to the future)."""
+    best = today.year
+    best_gap: int | None = None
+    for y in (today.year - 1, today.year, today.year + 1):
+        try:
+            d = date(y, month, min(day, calendar.monthrange(y, month)[1]))
+        except ValueError:
+            continue
+        gap = abs((d - today).days) * 2 - (1 if d >= today else 0)
+        if best_gap is None or gap < best_gap:
+            best, best_gap = y, gap
+    return best
+
+
+def _year_part(year: int, p: str) -> tuple[date, Granularity]:
+    if p in ("底", "末"):
+        return date(year, 12, 31), "date"
+    return date(year, 1, 31), "period"  # 年初: early in the year, due by the end of January
+
+
+def _month_part(year: int, month: int, p: str) -> tuple[date, Granularity]:
+    if p in ("底", "末", "下旬"):
+        return _month_end(year, month), "date" if p != "下旬" else "period"
+    if p in ("初", "上旬"):
+        return date(year, month, 10), "period"
+    return date(year, month, 20), "period"  # 月中 / 中旬
+
+
+def _resolve_week(pre: str | None, wd: str | None, today: date, explicit: date | None) -> tuple[date, Granularity]:
+    if explicit is not None and pre is None:
+        return explicit, "date"  # a weekday echoing an explicit date
+    monday = today - timedelta(today.weekday())
+    if pre is None:
+        assert wd is not None
+        target = _WEEKDAYS[wd]
+        shift = 0 if target >= today.weekday() or wd == "末" else 1
+        return monday + timedelta(7 * shift + target), "period" if wd == "末" else "date"
+    shift = _WEEK_SHIFT[pre.rstrip("个")]
+    if wd is None:
+        return monday + timedelta(7 * shift + 4), "period"
+    return monday + timedelta(7 * shift + _WEEKDAYS[wd]), "period" if wd == "末" else "date"
+
+
+def _resolve_holiday(m: re.Match[str], today: date) -> tuple[date, Granularity] | None:
+    g = m.group
+    rel = g("hol_rel")
+    if g("hol_after") is not None:
+        key, rel = "cny", rel or "后"
+    elif g("hol_year") is not None:
+        key = "cny"
+    elif g("hol_name") is not None or g("hol_guarded") is not None:
+        key = _HOLIDAY_KEYS[g("hol_name") or g("hol_guarded")]
+    else:  # 节前/节后: the next holiday
+        spans = [s for s in (_next_occurrence(k, today) for k in set(_HOLIDAY_KEYS.values())) if s is not None]
+        if not spans:
+            return None
+        first, last = min(spans)
+        return _holiday_relative(first, last, rel, g("hol_n"), g("hol_unit"))
+    # The occurrence meant is the first whose resolved day is still ahead: 元旦后第一周 said on
+    # 5 January is this January's, 春节前 said after the festival is next year's.
+    for year in (today.year - 1, today.year, today.year + 1):
+        span = _holiday(key, year)
+        if span is None:
+            continue
+        resolved = _holiday_relative(span[0], span[1], rel, g("hol_n"), g("hol_unit"))
+        if resolved[0] >= today or (rel in (None, "前后", "期间") and span[1] >= today):
+            return resolved
+    return None
+
+
+def _holiday_relative(
+    first: date, last: date, rel: str | None, nth: str | None, unit: str | None
+) -> tuple[date, Granularity]:
+    if rel in ("前", "之前", "以前"):
+        return first - timedelta(1), "date"
+    if rel == "期间":
+        return last, "period"
+    if rel is None or rel == "前后":
+        return first, "date"
+    work = _first_working_day_after(last)
+    n = _to_int(nth) if nth else 1
+    if unit is not None and ("天" in unit or "工作日" in unit):
+        return _add_working_days(work, n - 1), "date"
+    # The first working week after a holiday: the week it ends in, unless only a day or two remain.
+    monday = work - timedelta(work.weekday())
+    if work.weekday() >= 3:
+        monday += timedelta(7)
+    return monday + timedelta(7 * (n - 1) + 4), "period"
+
+
+def _resolve_duration(m: re.Match[str], today: date) -> tuple[date, time | None, Granularity] | None:
+    g = m.group
+    n_txt, unit, rel = g("dur_n"), g("dur_unit").lstrip("个"), g("dur_rel")
+    bounds = re.split(r"\s?[-~～到至]\s?", n_txt)
+    n_half = n_txt == "半"
+    n = 0 if n_half else max(_to_int(b) for b in bounds)
+    if n <= 0 and not n_half or n > 400:
+        return None
+    sign = -1 if rel in ("之前", "以前", "前") else 1
+    if unit == "工作日":
+        if sign < 0:
+            return None
+        return _add_working_days(today, n), None, "date"
+    if unit in ("天", "日"):
+        if n_half:
+            return None
+        return today + timedelta(sign * n), None, "date"
+    if unit in ("周", "星期", "礼拜"):
+        return today + timedelta(sign * (7 * n if not n_half else 3)), None, "date"
+    if unit in ("月", "半月"):
+        if n_half:
+            return today + timedelta(sign * 15), None, "date"
+        y, mo = _add_months(today.year, today.month, sign * n)
+        d = date(y, mo, min(today.day, calendar.monthrange(y, mo)[1]))
+        if unit == "半月":  # 一个半月
+            d += timedelta(sign * 15)
+        return d, None, "date"
+    return None  # 小时/钟头 are resolved against the full reference in find_times
+
+
+_HOUR_UNITS = ("小时", "钟头")
+
+
+def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
+    """Find and resolve every time expression in ``text``.
+
+    Args:
+        text: a message, an utterance or an e-mail body.
+        reference: the interaction's time (``occurred_at``); values keep its timezone.
+
+    Returns:
+        Non-overlapping mentions in text order, each the longest expression at its place.
+        Expressions without a date (尽快, 马上) are not returned.
+    """
+    if not _PRECHECK.search(text):
+        return ()
+    today = reference.date()
+    mentions: list[TimeMention] = []
+    chains = _chains(text)
+    i = 0
+    while i < len(chains):
+        chain = chains[i]
+        start, end = chain[0].start, chain[-1].end
+        hi = max(a.hi for a in chain)
+        suffix: str | None = None
+        if hi < 5:
+            sm = _SUFFIX.match(text, end)
+            if sm is not None:
+                suffix, end = sm.group("s"), sm.end()
+            elif chain[-1].kind == "wk" and chain[0].kind != "wk":
+                close = re.match(r"\s*[)）]", text[end:])  # 1月20日（周二）
+                if close is not None:
+                    end += close.end()
+        # A range (周三到周五, 3点到5点, 1月20日至25日): one mention, resolved at its end.
+        right: list[_Atom] | None = None
+        if suffix is None and i + 1 < len(chains):
+            rm = _RANGE.match(text, end)
+            nxt = chains[i + 1]
+            if rm is not None and rm.end() == nxt[0].start and _range_compatible(chain, nxt):
+                right = nxt
+        if right is not None:
+            context = [a for a in chain if a.hi < right[0].lo]
+            if right[0].kind == "clk" and context and context[-1].kind == "clk":
+                context = context[:-1]
+            target = context + right
+            end = right[-1].end
+            sm = _SUFFIX.match(text, end) if max(a.hi for a in right) < 5 else None
+            if sm is not None:
+                suffix, end = sm.group("s"), sm.end()
+            i += 2
+        else:
+            target = chain
+            i += 1
+        if not _is_time(chain if right is None else target, text, end, suffix, right is not None):
+            continue
+        if _RECURRING.search(text, max(0, start - 2), start) is not None:
+            continue  # recurring (每周二, 每天下午) is not a point in time
+        mention = _mention(text, start, end, target, suffix, reference, today)
+        if mention is not None:
+            mentions.append(mention)
+    return tuple(mentions)
+
+
+def _range_compatible(left: list[_Atom], right: list[_Atom]) -> bool:
+    first = right[0]
+    if first.kind == "clk":
+        return any(a.kind in ("clk", "hm") for a in left)
+    return first.lo >= min(a.lo for a in left) and first.kind not in ("dur", "hol")
+
+
+def _is_time(chain: list[_Atom], text: str, end: int, suffix: str | None, ranged: bool) -> bool:
+    if len(chain) > 1 or ranged:
+        return True
+    atom = chain[0]
+    if not atom.weak:
+        return True
+    if atom.kind == "clk" and atom.m.group("clk_h") == "一":
+        return False  # 便宜一点, 快一点
+    return suffix is not None or _STRONG_AFTER.match(text, end) is not None
+
+
+def _mention(
+    text: str,
+    start: int,
+    end: int,
+    chain: list[_Atom],
+    suffix: str | None,
+    reference: datetime,
+    today: date,
+) -> TimeMention | None:
+    deadline = suffix in _DEADLINE_SUFFIXES or _DEADLINE_PREFIX.search(text, max(0, start - 6), start) is not None
+    for atom in chain:
+        if atom.kind == "eod" and atom.m.group("eod_r") in ("之前", "以前", "前"):
+            deadline = True
+        if atom.kind == "dur" and atom.m.group("dur_rel") in ("之内", "以内", "内"):
+            deadline = True
+        if atom.kind == "hol" and atom.m.group("hol_rel") in ("前", "之前", "以前"):
+            deadline = True
+    dur = next((a for a in chain if a.kind == "dur"), None)
+    if dur is not None and dur.m.group("dur_unit").lstrip("个") in _HOUR_UNITS:
+        n_txt = dur.m.group("dur_n")
+        hours = 0.5 if n_txt == "半" else max(_to_int(b) for b in re.split(r"\s?[-~～到至]\s?", n_txt))
+        if not 0 < hours <= 72:
+            return None
+        sign = -1 if dur.m.group("dur_rel") in ("之前", "以前", "前") else 1
+        value = (reference + sign * timedelta(hours=hours)).replace(second=0, microsecond=0)
+        return TimeMention(text[start:end], start, end, value, "datetime", deadline)
+    try:
+        resolved = _resolve_chain(chain, today, suffix)
+    except ValueError:
+        return None
+    if resolved is None:
+        return None
+    clock = resolved.clock or time(0, 0)
+    value = datetime.combine(resolved.day, clock, tzinfo=reference.tzinfo)
+    return TimeMention(text[start:end], start, end, value, resolved.granularity, deadline)
+
+
+def resolve_time(expression: str, reference: datetime) -> TimeMention | None:
+    """Resolve one time expression ("明天上午10点前", "下周三").
+
+    Args:
+        expression: the expression, possibly with surrounding words or punctuation.
+        reference: the interaction's time.
+
+    Returns:
+        The mention when the expression holds exactly one, or one spanning the whole stripped
+        expression; None when it holds no time or several unrelated ones.
+    """
+    mentions = find_times(expression, reference)
+    if len(mentions) == 1:
+        return mentions[0]
+    stripped = expression.strip(" \t\r\n，。,.!！?？")
+    for mention in mentions:
+        if mention.text == stripped:
+            return mention
+    return None
