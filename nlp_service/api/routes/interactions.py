@@ -1,0 +1,133 @@
+"""Interactions: post (JSON or raw upload), read one, list a customer's."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from nlp_service.api.deps import ServiceDep, SettingsDep, StoreDep, TenantDep
+from nlp_service.api.problems import validation_code
+from nlp_service.errors import NlpServiceError
+from nlp_service.schemas import EnrichmentOut, InteractionIn, InteractionPage
+
+router = APIRouter(prefix="/v1", tags=["interactions"])
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"content": {"application/problem+json": {}}, "description": desc}
+    for code, desc in ((400, "Malformed JSON"), (409, "Same id, different content"), (413, "Payload too large"),
+                       (415, "Unsupported charset or media type"), (422, "Invalid or unparseable input"))
+}
+
+
+def _json(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+@router.post("/interactions", response_model=EnrichmentOut, status_code=201, responses=_PROBLEMS,
+             summary="Enrich and store one interaction (idempotent on id)")
+def post_interaction(body: InteractionIn, service: ServiceDep, tenant: TenantDep) -> JSONResponse:
+    """Returns 201 with the draft record; the same id posted again returns 200 and the same result."""
+    result, created = service.submit(body, tenant=tenant)
+    return _json(result, 201 if created else 200)
+
+
+@router.post("/interactions/upload", response_model=EnrichmentOut, status_code=201, responses=_PROBLEMS,
+             summary="Upload a raw file (.eml, chat export, transcript) with metadata fields")
+async def upload_interaction(
+    service: ServiceDep,
+    settings: SettingsDep,
+    tenant: TenantDep,
+    file: Annotated[UploadFile, File(description="The raw .eml / export / transcript file")],
+    customer_id: Annotated[str, Form()],
+    format: Annotated[str | None, Form(description="Defaults from the file name (.eml → eml)")] = None,
+    channel: Annotated[str | None, Form()] = None,
+    id: Annotated[str | None, Form(description="Defaults to the file name")] = None,
+    occurred_at: Annotated[str | None, Form(description="Defaults to the e-mail's Date header or now")] = None,
+    participants: Annotated[str | None, Form(description="JSON object, as in the JSON body")] = None,
+    team: Annotated[str | None, Form()] = None,
+    region: Annotated[str | None, Form()] = None,
+) -> JSONResponse:
+    raw = await file.read()
+    name = file.filename or "upload"
+    fmt = format or ("eml" if name.lower().endswith(".eml") else
+                     "wechat_archive_jsonl" if name.lower().endswith(".jsonl") else None)
+    if fmt is None:
+        raise NlpServiceError("unsupported-format",
+                              f"Cannot tell the format of {name!r}; send a 'format' field "
+                              "(eml, wechat_archive_jsonl, wechat_text, call_transcript, plain).")
+    channel = channel or {"eml": "email", "wechat_archive_jsonl": "wechat", "wechat_text": "wechat",
+                          "call_transcript": "call"}.get(fmt, "other")
+    content: str | bytes = raw
+    if fmt != "eml":
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                content = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise NlpServiceError("unsupported-charset",
+                                      f"{name!r} is neither UTF-8 nor GB18030 text; re-save it as UTF-8.") from None
+    when = occurred_at
+    if not when and fmt == "eml":
+        when = _eml_date(raw)
+    try:
+        parts = json.loads(participants) if participants else None
+        model = InteractionIn.model_validate({
+            "id": id or name, "channel": channel, "format": fmt, "customer_id": customer_id,
+            "occurred_at": when or datetime.now().astimezone().isoformat(timespec="seconds"),
+            "participants": parts, "content": content if isinstance(content, str) else "",
+            "team": team, "region": region,
+        })
+    except json.JSONDecodeError:
+        raise NlpServiceError("malformed-json", "The 'participants' field is not valid JSON.") from None
+    except ValidationError as exc:
+        code, _ = validation_code(list(exc.errors()))
+        raise NlpServiceError(code if code != "malformed-json" else "invalid-input",  # type: ignore[arg-type]
+                              "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+                              ) from None
+    result, created = await run_in_threadpool(service.submit, model, tenant=tenant, raw=content)
+    return _json(result, 201 if created else 200)
+
+
+def _eml_date(raw: bytes) -> str | None:
+    import email
+    import email.policy
+    import email.utils
+
+    try:
+        msg = email.message_from_bytes(raw[:65536], policy=email.policy.compat32)
+        date = msg.get("Date")
+        return email.utils.parsedate_to_datetime(str(date)).isoformat() if date else None
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+@router.get("/interactions/{interaction_id}", response_model=EnrichmentOut, responses=_PROBLEMS)
+def get_interaction(interaction_id: str, store: StoreDep, tenant: TenantDep) -> JSONResponse:
+    got = store.get_interaction(tenant, interaction_id)
+    if got is None:
+        raise NlpServiceError("not-found", f"No interaction {interaction_id!r}. Post it to /v1/interactions first.")
+    return _json(got.result)
+
+
+@router.get("/customers/{customer_id}/interactions", response_model=InteractionPage, responses=_PROBLEMS)
+def list_customer_interactions(
+    customer_id: str,
+    store: StoreDep,
+    tenant: TenantDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> JSONResponse:
+    """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
+    try:
+        items, next_cursor, total = store.list_interactions(tenant, customer_id, limit=limit, cursor=cursor)
+    except ValueError:
+        raise NlpServiceError("invalid-input", "The cursor is not valid; use the next_cursor of a previous page.") \
+            from None
+    return _json({"items": items, "next_cursor": next_cursor, "total": total})

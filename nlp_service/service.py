@@ -1,0 +1,108 @@
+"""Application service: enrich, store once, raise alerts — shared by the HTTP API and the jobs."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from nlp_service.enrichment import InteractionInput
+from nlp_service.errors import NlpServiceError, from_ingest
+from nlp_service.interactions import to_input
+from nlp_service.logging_config import interaction_id_var
+from nlp_service.model_registry import ModelRegistry
+from nlp_service.record import to_record_json
+from nlp_service.schemas import InteractionIn
+from nlp_service.settings import Settings
+from nlp_service.store import Store, content_digest
+from pipelines.conversation import Conversation
+from pipelines.ingest import IngestError
+
+__all__ = ["InteractionService", "InsertHook"]
+
+logger = logging.getLogger(__name__)
+
+# Called inside the insert transaction with (session, seq, input, result): alerts and outbox rows
+# are written atomically with the interaction.
+InsertHook = Callable[[Session, int, InteractionInput, dict[str, Any]], None]
+
+
+def _storable(content: str | bytes) -> str:
+    if isinstance(content, str):
+        return content
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return "base64:" + base64.b64encode(content).decode()
+
+
+class InteractionService:
+    def __init__(self, settings: Settings, store: Store, registry: ModelRegistry) -> None:
+        self.settings = settings
+        self.store = store
+        self.registry = registry
+        self.insert_hooks: list[InsertHook] = []
+        self.redact: Callable[[str], str] | None = None
+
+    def enrich_input(self, item: InteractionInput, conversation: Conversation | None = None) -> dict[str, Any]:
+        try:
+            enrichment = self.registry.pipeline.get().enrich(item, conversation=conversation)
+        except IngestError as exc:
+            raise from_ingest(exc) from None
+        return to_record_json(enrichment)
+
+    def submit(self, model: InteractionIn, *, tenant: str = "default", raw: str | bytes | None = None,
+               conversation: Conversation | None = None) -> tuple[dict[str, Any], bool]:
+        """Enrich and store one interaction; idempotent on ``(tenant, id)``.
+
+        Returns:
+            ``(result, created)``: ``created`` is False when the id was already stored with the
+            same content (the stored result is returned unchanged).
+
+        Raises:
+            NlpServiceError: ``conflict`` when the id exists with different content; parse errors.
+        """
+        item = to_input(model, tz_name=self.settings.timezone, raw=raw, tenant=tenant)
+        token = interaction_id_var.set(item.id)
+        try:
+            return self.submit_input(item, conversation=conversation)
+        finally:
+            interaction_id_var.reset(token)
+
+    def submit_input(self, item: InteractionInput, *, conversation: Conversation | None = None
+                     ) -> tuple[dict[str, Any], bool]:
+        digest = content_digest(item.content, [item.channel, item.format, item.customer_id,
+                                               item.occurred_at.isoformat(), item.participants, item.speaker])
+        existing = self.store.get_interaction(item.tenant, item.id)
+        if existing is not None:
+            return self._replay(existing.result, existing.digest, digest, item.id), False
+        result = self.enrich_input(item, conversation)
+        content = _storable(item.content)
+        if self.redact is not None:
+            content = self.redact(content)
+
+        def on_insert(session: Session, seq: int) -> None:
+            for hook in self.insert_hooks:
+                hook(session, seq, item, result)
+
+        stored = self.store.put_interaction(
+            item.tenant, ident=item.id, customer_id=item.customer_id, channel=item.channel, fmt=item.format,
+            occurred_at=item.occurred_at, content=content, digest=digest, team=item.team, region=item.region,
+            result=result, on_insert=on_insert)
+        if not stored.created:
+            return self._replay(stored.result, stored.digest, digest, item.id), False
+        logger.info("stored interaction signals=%d turns=%d", len(result["record"]["risk_signals"]),
+                    len(result["conversation"]["turns"]))
+        return stored.result, True
+
+    @staticmethod
+    def _replay(result: dict[str, Any], stored_digest: str, digest: str, ident: str) -> dict[str, Any]:
+        if stored_digest != digest:
+            raise NlpServiceError(
+                "conflict",
+                f"Interaction {ident!r} was already stored with different content. Ids are idempotency keys: "
+                "post a changed interaction under a new id.")
+        return result

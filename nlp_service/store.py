@@ -1,0 +1,290 @@
+"""Persistence: SQLAlchemy 2 over SQLite (embedded default) or PostgreSQL.
+
+Every row carries a ``tenant`` and every query filters on it, so one tenant can never read
+another's data through this layer. Writes for one request happen in one transaction: a request
+that fails stores nothing half-written.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+__all__ = [
+    "Base",
+    "InteractionRow",
+    "SyncRow",
+    "Store",
+    "StoredInteraction",
+    "content_digest",
+    "utcnow",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def content_digest(content: str | bytes, extra: Any = None) -> str:
+    h = hashlib.sha256(content.encode("utf-8", "surrogateescape") if isinstance(content, str) else content)
+    if extra is not None:
+        h.update(json.dumps(extra, sort_keys=True, ensure_ascii=False, default=str).encode())
+    return h.hexdigest()
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class InteractionRow(Base):
+    __tablename__ = "interactions"
+
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    format: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at_text: Mapped[str] = mapped_column(String(40))
+    content: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    team: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    region: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_interactions_customer", "tenant", "customer_id", "occurred_at"),)
+
+
+class SyncRow(Base):
+    """The last sync point of a customer: interactions with a higher ``seq`` are new."""
+
+    __tablename__ = "customer_sync"
+
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SeqRow(Base):
+    """A portable monotonic counter (SQLite and PostgreSQL alike)."""
+
+    __tablename__ = "sequences"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    touched: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class StoredInteraction:
+    __slots__ = ("id", "customer_id", "result", "created", "digest", "seq")
+
+    def __init__(self, id: str, customer_id: str, result: dict[str, Any], created: bool, digest: str,
+                 seq: int) -> None:
+        self.id = id
+        self.customer_id = customer_id
+        self.result = result
+        self.created = created
+        self.digest = digest
+        self.seq = seq
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE: a deferred transaction that reads
+    # and then writes fails with SQLITE_BUSY_SNAPSHOT under WAL when another writer got there first.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=8, max_overflow=16)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _encode_cursor(occurred: str, ident: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([occurred, ident]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str] | None:
+    try:
+        pad = "=" * (-len(cursor) % 4)
+        occurred, ident = json.loads(base64.urlsafe_b64decode(cursor + pad))
+        return str(occurred), str(ident)
+    except (ValueError, TypeError):
+        return None
+
+
+class Store:
+    """All database access of the service."""
+
+    def __init__(self, url: str, *, echo: bool = False, create: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url, echo=echo)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if create:
+            self.create_schema()
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as s, s.begin():
+            yield s
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------ sequences
+
+    def next_seq(self, s: Session, name: str) -> int:
+        row = s.get(SeqRow, name, with_for_update=True)
+        if row is None:
+            row = SeqRow(name=name, value=0)
+            s.add(row)
+            try:
+                s.flush()
+            except IntegrityError:  # pragma: no cover - a concurrent first insert
+                s.rollback()
+                row = s.get(SeqRow, name, with_for_update=True)
+                assert row is not None
+        row.value += 1
+        s.flush()
+        return row.value
+
+    # ------------------------------------------------------------ interactions
+
+    def get_interaction(self, tenant: str, ident: str) -> StoredInteraction | None:
+        with self.session() as s:
+            row = s.get(InteractionRow, (tenant, ident))
+            if row is None:
+                return None
+            return StoredInteraction(row.id, row.customer_id, row.result, False, row.digest, row.seq)
+
+    def put_interaction(self, tenant: str, *, ident: str, customer_id: str, channel: str, fmt: str,
+                        occurred_at: datetime, content: str, digest: str, team: str | None, region: str | None,
+                        result: dict[str, Any], on_insert: Any = None) -> StoredInteraction:
+        """Insert once; a second put of the same id returns the stored row (``created=False``).
+
+        ``on_insert(session, seq)`` runs inside the same transaction (alerts, outbox), so an
+        interaction and what it raised are stored together or not at all.
+        """
+        try:
+            with self.session() as s:
+                existing = s.get(InteractionRow, (tenant, ident))
+                if existing is not None:
+                    return StoredInteraction(existing.id, existing.customer_id, existing.result, False,
+                                             existing.digest, existing.seq)
+                seq = self.next_seq(s, "interactions")
+                row = InteractionRow(tenant=tenant, id=ident, seq=seq, customer_id=customer_id, channel=channel,
+                                     format=fmt, occurred_at=occurred_at, occurred_at_text=occurred_at.isoformat(),
+                                     content=content, digest=digest, team=team, region=region, result=result)
+                s.add(row)
+                s.flush()
+                if on_insert is not None:
+                    on_insert(s, seq)
+                return StoredInteraction(ident, customer_id, result, True, digest, seq)
+        except IntegrityError:
+            # Two concurrent posts of one id: the other won; return its row.
+            got = self.get_interaction(tenant, ident)
+            if got is None:  # pragma: no cover
+                raise
+            return got
+
+    def list_interactions(self, tenant: str, customer_id: str, *, limit: int = 20,
+                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None, int]:
+        """Newest first (by occurred_at, then id), keyset-paginated."""
+        with self.session() as s:
+            base = select(InteractionRow).where(InteractionRow.tenant == tenant,
+                                                InteractionRow.customer_id == customer_id)
+            total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
+            q = base.order_by(InteractionRow.occurred_at_text.desc(), InteractionRow.id.desc())
+            if cursor:
+                decoded = _decode_cursor(cursor)
+                if decoded is None:
+                    raise ValueError("cursor")
+                occ, ident = decoded
+                q = q.where((InteractionRow.occurred_at_text < occ) |
+                            ((InteractionRow.occurred_at_text == occ) & (InteractionRow.id < ident)))
+            rows = list(s.scalars(q.limit(limit + 1)))
+            more = len(rows) > limit
+            rows = rows[:limit]
+            next_cursor = _encode_cursor(rows[-1].occurred_at_text, rows[-1].id) if more and rows else None
+            return [r.result for r in rows], next_cursor, total
+
+    def interactions_since(self, tenant: str, customer_id: str, after_seq: int) -> list[tuple[int, dict[str, Any]]]:
+        with self.session() as s:
+            q = (select(InteractionRow.seq, InteractionRow.result)
+                 .where(InteractionRow.tenant == tenant, InteractionRow.customer_id == customer_id,
+                        InteractionRow.seq > after_seq)
+                 .order_by(InteractionRow.occurred_at_text, InteractionRow.seq))
+            return [(seq, result) for seq, result in s.execute(q)]
+
+    def customer_results(self, tenant: str, customer_id: str) -> list[dict[str, Any]]:
+        with self.session() as s:
+            q = (select(InteractionRow.result)
+                 .where(InteractionRow.tenant == tenant, InteractionRow.customer_id == customer_id)
+                 .order_by(InteractionRow.occurred_at_text, InteractionRow.seq))
+            return list(s.scalars(q))
+
+    def get_sync(self, tenant: str, customer_id: str) -> SyncRow | None:
+        with self.session() as s:
+            return s.get(SyncRow, (tenant, customer_id))
+
+    def set_sync(self, tenant: str, customer_id: str, last_seq: int, draft: dict[str, Any]) -> None:
+        with self.session() as s:
+            row = s.get(SyncRow, (tenant, customer_id))
+            if row is None:
+                s.add(SyncRow(tenant=tenant, customer_id=customer_id, last_seq=last_seq, synced_at=utcnow(),
+                              draft=draft))
+            else:
+                row.last_seq = max(row.last_seq, last_seq)
+                row.synced_at = utcnow()
+                row.draft = draft
