@@ -228,7 +228,8 @@ _ATOMS = [
     # Spans after a holiday: 春节后第一周, 年后上班第一周, 节后第一天; and 年前/年后/节前/节后/过完年.
     rf"(?P<hol>(?:(?P<hol_name>{_HOLIDAY_NAMES})(?:假期|长假|放假)?|(?P<hol_guarded>五一|十一)(?=假期|长假|放假|{_REL}|节)"
     rf"(?:假期|长假|放假)?|(?P<hol_year>(?<![\d{_CN}几多半百千万去今明前后每新当同])年)(?=前|后)|(?P<hol_any>(?<![\d{_CN}几多半百千万每])节)(?=前|后)"
-    rf"|(?P<hol_after>过完年|过了年|开年(?!会)))"
+    rf"|(?P<hol_after>过完年|过了年|开年(?!会))"
+    r"|(?P<hol_lunar>(?:大年|正月)初(?P<lun_d>十|[一二三四五六七八九])|正月(?P<lun_d2>十五|十[一二三四六七八九]|二十)|除夕|大年三十))"
     rf"(?P<hol_rel>{_REL})?(?:(?:上班|开工|复工|回来)?的?第(?P<hol_n>[一二三四1-4])个?(?P<hol_unit>周|星期|礼拜|天|个工作日))?)",
     # 年底/年初/年末 after an optional year.
     r"(?P<ypart>(?<![\d一二三四五六七八九十几多半百千万])年(?P<ypart_p>底|初|末))",
@@ -237,7 +238,7 @@ _ATOMS = [
     r"\s?年(?P<yabs_p>底|初|末)?)",
     # Months: 下个月, 本月底, 3月15日, 十二月初, 1月下旬.
     rf"(?P<mon>(?:(?P<mon_rel>这个?|本|当|下下个?|下个?|上上个?|上个?)|(?<![\d个几两{_CN}])(?P<mon_n>{_N_MONTH}))\s?月份?"
-    rf"(?:(?P<mon_p>底|初|中|末|上旬|中旬|下旬)|(?P<mon_d>{_N_DAY})\s?[日号](?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员])"
+    rf"(?:(?P<mon_p>上旬|中旬|下旬|底|初|中|末)|的?第(?P<mon_wn>[一二三四五1-5])个?(?:周|星期|礼拜)|(?P<mon_last>的?最后一(?:周|个星期|个礼拜))|(?P<mon_d>{_N_DAY})\s?[日号](?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员])"
     rf"|(?P<mon_dd>[12]\d|3[01]|[1-9])(?=前|之前|以前|左右|上午|下午|晚上|中午|[，,。\s]|$))?)",
     r"(?P<mpart>(?<![\d个几两一二三四五六七八九十])月(?P<mpart_p>底|初|中|末))",
     r"(?P<xun>(?P<xun_p>上|中|下)旬)",
@@ -254,7 +255,7 @@ _ATOMS = [
     r"(?P<rday>(?P<rday_w>大后天|大前天|明后天|后天|前天|明天|明日|明儿|明个|今天|今日|今儿|当天|当日|昨天|昨日|昨儿|次日|翌日|第二天|隔天"
     r"|今晚|明晚|昨晚|今早|明早|今晨|明晨|今夜|明夜|这两天))",
     # Weekdays and weeks: 下周三, 本周五, 星期天, 周末, 下下周, 本周.
-    rf"(?P<wk>(?:(?P<wk_pre>下下个?|下个?|这个?|本|上上个?|上个?)|(?<![\d{_CN}每第]))(?:{_WEEK})(?P<wk_d>{_WEEKDAY}|末)?)",
+    rf"(?P<wk>(?:(?P<wk_pre>下下个?|下个?|这个?|本|上上个?|上个?)|(?<![\d{_CN}每第])|(?<=[周期拜][一二三四五六日天]))(?:{_WEEK})(?P<wk_d>{_WEEKDAY}|末)?)",
     # Parts of the day; 下班前 carries its own deadline.
     r"(?P<eod>(?P<eod_w>下班|收工|上班)(?P<eod_r>之前|以前|前|之后|以后|后))",
     r"(?P<dpart>(?P<dpart_w>凌晨|清晨|早晨|早上|一早|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|半夜|深夜)(?!好))",
@@ -267,11 +268,12 @@ _ATOMS = [
 _SCANNER = re.compile("|".join(_ATOMS))
 
 # A cheap pre-check: every expression contains one of these; most messages without a time don't.
-_PRECHECK = re.compile(r"[天日号周期拜月年点點时午晚早夜凌班节旦今明昨:：/\-秋庆宵诞]|五一|十一")
+_PRECHECK = re.compile(r"[天日号周期拜月年点點时午晚早夜凌班节旦今明昨:：/\-秋庆宵诞夕]|五一|十一")
 
 _SUFFIX = re.compile(r"\s?(?P<s>前后|之前|以前|前|之内|以内|内|为止|之后|以后|后|左右)(?![台期端续面部容存置勤天年])")
 _DEADLINE_PREFIX = re.compile(r"(?:最迟|最晚|截止|截至|不晚于|不迟于|务必|必须)(?:到|在|于|是)?\s?$")
 _RECURRING = re.compile(r"每(?:天|日|周|星期|礼拜|月|年|晚)?$")
+_ALTERNATIVE = re.compile(r"\s?(?:或者|或是|还是|或|、|和|跟|以及|，|,|)\s?")
 _RANGE = re.compile(r"\s?(?:到|至|[-~～—－])\s?")
 _STRONG_AFTER = re.compile(r"(?:开会|过来|出发|准时|见|到)")
 
@@ -331,7 +333,7 @@ def _atom(m: re.Match[str]) -> _Atom | None:
         return _Atom(kind, s, e, 0, 2 if g("yabs_p") else 0, m)
     if kind == "mon":
         lo = 0 if g("mon_rel") is not None else 1
-        hi = 2 if (g("mon_p") or g("mon_d") or g("mon_dd")) else 1
+        hi = 2 if (g("mon_p") or g("mon_d") or g("mon_dd") or g("mon_wn") or g("mon_last")) else 1
         return _Atom(kind, s, e, lo, hi, m)
     if kind == "mpart":
         return _Atom(kind, s, e, 2, 2, m)
@@ -402,8 +404,12 @@ class _Resolved:
     granularity: Granularity
 
 
-def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None) -> _Resolved | None:
-    """Resolve a chain of atoms (already known to be a time) to a day and optional clock."""
+def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None, anchor: date | None) -> _Resolved | None:
+    """Resolve a chain of atoms (already known to be a time) to a day and optional clock.
+
+    ``anchor`` is the day of the expression this one continues (周三 in 下周二到周三): a bare day
+    or weekday then counts from it rather than from ``today``.
+    """
     deadline = suffix in _DEADLINE_SUFFIXES
     year: int | None = None
     month: int | None = None
@@ -444,6 +450,10 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None) -> _Reso
                     day = date(year, month, d)
                 except ValueError:
                     return None
+            elif g("mon_wn") or g("mon_last"):
+                if year is None:
+                    year = _nearest_year(today, month, 15)
+                day, granularity = _month_week(year, month, _to_int(g("mon_wn")) if g("mon_wn") else 0), "period"
             elif g("mon_p"):
                 if year is None:
                     year = _nearest_year(today, month, 15)
@@ -466,6 +476,9 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None) -> _Reso
             if month is not None:
                 y = year if year is not None else _nearest_year(today, month, d)
                 candidates = [(y, month)]
+            elif anchor is not None:
+                candidates = [_add_months(anchor.year, anchor.month, shift) for shift in (0, 1)]
+                candidates = candidates if d >= anchor.day else candidates[1:]
             else:
                 candidates = [_add_months(today.year, today.month, shift) for shift in (-1, 0, 1, 2)]
             days = []
@@ -479,7 +492,9 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None) -> _Reso
             if deadline and month is None:
                 day = min((x for x in days if x >= today), default=days[-1])
             else:
-                day = min(days, key=lambda x: (abs((x - today).days), x < today))
+                # The nearest such day, but a day more than a week back is more likely next month's.
+                near = [x for x in days if (today - x).days <= 7]
+                day = min(near or days, key=lambda x: (abs((x - today).days), x < today))
         elif k == "slash":
             month, d = int(g("sl_m")), int(g("sl_d"))
             year = year if year is not None else _nearest_year(today, month, d)
@@ -503,7 +518,7 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None) -> _Reso
             if g("rday_w") == "这两天":
                 granularity = "period"
         elif k == "wk":
-            day, granularity = _resolve_week(g("wk_pre"), g("wk_d"), today, day)
+            day, granularity = _resolve_week(g("wk_pre"), g("wk_d"), anchor or today, day)
         elif k == "dpart":
             part = _DAYPARTS[g("dpart_w")]
         elif k == "eod":
@@ -522,6 +537,8 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None) -> _Reso
             if mi > 59:
                 return None
             clock = _clock(h, mi, 0, part)
+    if day is None and anchor is not None and year is None and month is None:
+        day = anchor
     if day is None:
         if year is not None and month is None:
             day, granularity = date(year, 12, 31), "period"
@@ -572,6 +589,16 @@ def _nearest_year(today: date, month: int, day: int) -> int:
     return best
 
 
+def _month_week(year: int, month: int, n: int) -> date:
+    """Friday of the n-th week of a month (0: the last); week 1 holds the month's first working day."""
+    if n == 0:
+        return _friday(_month_end(year, month) - timedelta(max(0, _month_end(year, month).weekday() - 4)))
+    first = date(year, month, 1)
+    while first.weekday() >= 5:
+        first += timedelta(1)
+    return _friday(first) + timedelta(7 * (n - 1))
+
+
 def _year_part(year: int, p: str) -> tuple[date, Granularity]:
     if p in ("底", "末"):
         return date(year, 12, 31), "date"
@@ -604,6 +631,8 @@ def _resolve_week(pre: str | None, wd: str | None, today: date, explicit: date |
 def _resolve_holiday(m: re.Match[str], today: date) -> tuple[date, Granularity] | None:
     g = m.group
     rel = g("hol_rel")
+    if g("hol_lunar") is not None:
+        return _resolve_lunar(g("hol_lunar"), g("lun_d") or g("lun_d2"), rel, today)
     if g("hol_after") is not None:
         key, rel = "cny", rel or "后"
     elif g("hol_year") is not None:
@@ -625,6 +654,21 @@ def _resolve_holiday(m: re.Match[str], today: date) -> tuple[date, Granularity] 
         resolved = _holiday_relative(span[0], span[1], rel, g("hol_n"), g("hol_unit"))
         if resolved[0] >= today or (rel in (None, "前后", "期间") and span[1] >= today):
             return resolved
+    return None
+
+
+def _resolve_lunar(word: str, n_txt: str | None, rel: str | None, today: date) -> tuple[date, Granularity] | None:
+    # 正月初N / 正月十五 are N-1 days after the Spring Festival; 除夕/大年三十 the day before.
+    offset = -1 if n_txt is None else _to_int(n_txt) - 1
+    for year in (today.year - 1, today.year, today.year + 1):
+        sf = spring_festival(year)
+        if sf is None:
+            continue
+        day = sf + timedelta(offset)
+        if rel in ("前", "之前", "以前"):
+            day -= timedelta(1)
+        if day >= today - timedelta(3):
+            return day, "date"
     return None
 
 
@@ -697,48 +741,67 @@ def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
     today = reference.date()
     mentions: list[TimeMention] = []
     chains = _chains(text)
+    previous: tuple[list[_Atom], int, date] | None = None  # last mention's atoms, end, day
     i = 0
     while i < len(chains):
         chain = chains[i]
+        i += 1
         start, end = chain[0].start, chain[-1].end
-        hi = max(a.hi for a in chain)
-        suffix: str | None = None
-        if hi < 5:
-            sm = _SUFFIX.match(text, end)
-            if sm is not None:
-                suffix, end = sm.group("s"), sm.end()
-            elif chain[-1].kind == "wk" and chain[0].kind != "wk":
-                close = re.match(r"\s*[)）]", text[end:])  # 1月20日（周二）
-                if close is not None:
-                    end += close.end()
-        # A range (周三到周五, 3点到5点, 1月20日至25日): one mention, resolved at its end.
-        right: list[_Atom] | None = None
-        if suffix is None and i + 1 < len(chains):
+        suffix, end = _suffix(text, chain, end)
+        context: list[_Atom] = []
+        anchor: date | None = None
+        # 下周二或周三, 3号、4号: the second inherits the first one's week, month and part of day.
+        if previous is not None and _ALTERNATIVE.fullmatch(text, previous[1], start) and _range_compatible(previous[0], chain):
+            context, anchor = _context(previous[0], chain), previous[2]
+        # A range (周三到周五, 3点到5点, 1月20日至25日) is one mention, resolved at its end.
+        if suffix is None and i < len(chains):
+            nxt = chains[i]
             rm = _RANGE.match(text, end)
-            nxt = chains[i + 1]
             if rm is not None and rm.end() == nxt[0].start and _range_compatible(chain, nxt):
-                right = nxt
-        if right is not None:
-            context = [a for a in chain if a.hi < right[0].lo]
-            if right[0].kind == "clk" and context and context[-1].kind == "clk":
-                context = context[:-1]
-            target = context + right
-            end = right[-1].end
-            sm = _SUFFIX.match(text, end) if max(a.hi for a in right) < 5 else None
-            if sm is not None:
-                suffix, end = sm.group("s"), sm.end()
-            i += 2
-        else:
-            target = chain
-            i += 1
-        if not _is_time(chain if right is None else target, text, end, suffix, right is not None):
+                left = _mention(text, start, end, context + chain, None, reference, today, anchor)
+                if left is not None:
+                    i += 1
+                    context, anchor = _context(chain, nxt), left.value.date()
+                    chain = nxt
+                    suffix, end = _suffix(text, chain, chain[-1].end)
+                    if not _RECURRING.search(text, max(0, start - 2), start):
+                        mention = _mention(text, start, end, context + chain, suffix, reference, today, anchor)
+                        if mention is not None:
+                            mentions.append(mention)
+                            previous = (context + chain, end, mention.value.date())
+                    continue
+        if not context and not _is_time(chain, text, end, suffix):
             continue
         if _RECURRING.search(text, max(0, start - 2), start) is not None:
             continue  # recurring (每周二, 每天下午) is not a point in time
-        mention = _mention(text, start, end, target, suffix, reference, today)
+        mention = _mention(text, start, end, context + chain, suffix, reference, today, anchor)
         if mention is not None:
             mentions.append(mention)
+            previous = (context + chain, end, mention.value.date())
     return tuple(mentions)
+
+
+def _suffix(text: str, chain: list[_Atom], end: int) -> tuple[str | None, int]:
+    if max(a.hi for a in chain) >= 5:
+        return None, end
+    sm = _SUFFIX.match(text, end)
+    if sm is not None:
+        return sm.group("s"), sm.end()
+    if chain[-1].kind == "wk" and chain[0].kind != "wk":
+        close = re.match(r"\s*[)）]", text[end:])  # 1月20日（周二）
+        if close is not None:
+            end += close.end()
+    return None, end
+
+
+def _context(left: list[_Atom], right: list[_Atom]) -> list[_Atom]:
+    """What the right side of a range or alternative inherits: year, month, part of day."""
+    lo = right[0].lo
+    keep = [a for a in left if a.hi < lo and a.kind not in ("clk", "hm")]
+    if right[0].kind in ("clk", "hm"):
+        keep = [a for a in left if a.hi < lo or a.kind == "dpart"]
+        keep = [a for a in keep if a.kind not in ("clk", "hm")]
+    return keep
 
 
 def _range_compatible(left: list[_Atom], right: list[_Atom]) -> bool:
@@ -748,8 +811,8 @@ def _range_compatible(left: list[_Atom], right: list[_Atom]) -> bool:
     return first.lo >= min(a.lo for a in left) and first.kind not in ("dur", "hol")
 
 
-def _is_time(chain: list[_Atom], text: str, end: int, suffix: str | None, ranged: bool) -> bool:
-    if len(chain) > 1 or ranged:
+def _is_time(chain: list[_Atom], text: str, end: int, suffix: str | None) -> bool:
+    if len(chain) > 1:
         return True
     atom = chain[0]
     if not atom.weak:
@@ -767,6 +830,7 @@ def _mention(
     suffix: str | None,
     reference: datetime,
     today: date,
+    anchor: date | None = None,
 ) -> TimeMention | None:
     deadline = suffix in _DEADLINE_SUFFIXES or _DEADLINE_PREFIX.search(text, max(0, start - 6), start) is not None
     for atom in chain:
@@ -786,7 +850,7 @@ def _mention(
         value = (reference + sign * timedelta(hours=hours)).replace(second=0, microsecond=0)
         return TimeMention(text[start:end], start, end, value, "datetime", deadline)
     try:
-        resolved = _resolve_chain(chain, today, suffix)
+        resolved = _resolve_chain(chain, today, suffix, anchor)
     except ValueError:
         return None
     if resolved is None:
