@@ -57,6 +57,7 @@ _W_CONCERN = 0.3
 _W_COMMITMENT = 0.3
 _W_POSITION = 0.01
 _KEEP_COMMITMENT = 1.3
+_MMR_TRADE_OFF = 0.6
 
 
 # ---------------------------------------------------------------------------- public types
@@ -362,14 +363,27 @@ def _units(turns: Sequence[Turn], *, min_chars: int = 2) -> list[_Unit]:
 # ---------------------------------------------------------------------------- ranking
 
 
-def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """TextRank's overlap similarity on character bigrams."""
-    if not a or not b:
-        return 0.0
-    common = len(a & b)
-    if not common:
-        return 0.0
-    return common / (math.log(len(a) + 1) + math.log(len(b) + 1))
+def _similarities(bigrams: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence graph weights and redundancy on character bigrams (pure).
+
+    Returns:
+        TextRank's overlap similarity ``|A∩B| / (log|A| + log|B|)`` for the graph, and the cosine
+        ``|A∩B| / sqrt(|A||B|)`` (in [0, 1]) for MMR.
+    """
+    n = len(bigrams)
+    graph, overlap = np.zeros((n, n)), np.eye(n)
+    logs = [math.log(len(b) + 1) for b in bigrams]
+    for i in range(n):
+        a = bigrams[i]
+        if not a:
+            continue
+        for j in range(i + 1, n):
+            b = bigrams[j]
+            common = len(a & b) if b else 0
+            if common:
+                graph[i, j] = graph[j, i] = common / (logs[i] + logs[j])
+                overlap[i, j] = overlap[j, i] = common / math.sqrt(len(a) * len(b))
+    return graph, overlap
 
 
 def _textrank(sim: np.ndarray, *, damping: float = 0.85, iterations: int = 30) -> np.ndarray:
@@ -392,17 +406,18 @@ def _mmr(
     sim: np.ndarray,
     k: int,
     *,
-    trade_off: float = 0.7,
+    trade_off: float | None = None,
     candidates: Sequence[int] | None = None,
 ) -> list[int]:
     """Maximal marginal relevance: pick ``k`` indices, each relevant and unlike those picked (pure)."""
+    lam = _MMR_TRADE_OFF if trade_off is None else trade_off
     pool = list(range(len(relevance)) if candidates is None else candidates)
     picked: list[int] = []
     while pool and len(picked) < k:
         best = max(
             pool,
-            key=lambda i: trade_off * relevance[i]
-            - (1 - trade_off) * max((sim[i, j] for j in picked), default=0.0),
+            key=lambda i: lam * relevance[i]
+            - (1 - lam) * max((sim[i, j] for j in picked), default=0.0),
         )
         picked.append(best)
         pool.remove(best)
@@ -477,13 +492,14 @@ def _chunk(text: str, max_tokens: int, *, count_tokens: Callable[[str], int] = l
     """
     if max_tokens < 1:
         raise ValueError("max_tokens must be >= 1")
-    pieces: list[str] = []
+    pieces: list[tuple[str, bool]] = []  # (text, starts a line)
     for line in text.splitlines():
         if not line.strip():
             continue
         if count_tokens(line) <= max_tokens:
-            pieces.append(line)
+            pieces.append((line, True))
             continue
+        first = True
         for sent in _SENTENCE.findall(line) or [line]:
             while count_tokens(sent) > max_tokens:
                 # Longest prefix within budget (binary search: count_tokens is monotone enough).
@@ -494,14 +510,15 @@ def _chunk(text: str, max_tokens: int, *, count_tokens: Callable[[str], int] = l
                         lo = mid
                     else:
                         hi = mid - 1
-                pieces.append(sent[:lo])
-                sent = sent[lo:]
+                pieces.append((sent[:lo], first))
+                sent, first = sent[lo:], False
             if sent:
-                pieces.append(sent)
+                pieces.append((sent, first))
+                first = False
     chunks: list[str] = []
     current = ""
-    for piece in pieces:
-        candidate = f"{current}\n{piece}" if current else piece
+    for piece, new_line in pieces:
+        candidate = current + ("\n" if new_line else "") + piece if current else piece
         if current and count_tokens(candidate) > max_tokens:
             chunks.append(current)
             current = piece
@@ -521,7 +538,9 @@ def _merge(outputs: Sequence[str], max_chars: int) -> tuple[str, bool]:
     seen: set[str] = set()
     sentences: list[str] = []
     for out in outputs:
-        for sent in _SENTENCE.findall(out.strip()):
+        # Character-level Chinese vocabularies decode with a space between tokens.
+        out = _CJK_GAP.sub("", out.strip())
+        for sent in _SENTENCE.findall(out):
             sent = sent.strip()
             key = re.sub(r"\W", "", sent)
             if not key or key in seen:
@@ -536,6 +555,9 @@ def _merge(outputs: Sequence[str], max_chars: int) -> tuple[str, bool]:
     if last >= max_chars // 2:
         return cut[: last + 1], True
     return cut.rstrip("，,、") + "…", True
+
+
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
 
 def _transcript(turns: Sequence[Turn]) -> str:
@@ -588,8 +610,9 @@ class TransformersGenerator:
         self._model = cls.from_pretrained(self._name, local_files_only=local).to(self._device).eval()
 
     def count_tokens(self, text: str) -> int:
+        """Model input tokens ``text`` takes, the causal prompt and special tokens included."""
         self._load()
-        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self._tokenizer(self.prompt(text))["input_ids"])
 
     def prompt(self, chunk: str) -> str:
         """The model input for one chunk (seq2seq models get the chunk as is)."""
@@ -663,31 +686,31 @@ class Summarizer:
             The summary; key statements are exact substrings of their turns.
         """
         units = _units(turns)
-        sim = self._similarity(units)
-        relevance = self._relevance(units, sim, boosts or {})
-        keys = self._key_statements(units, sim, relevance)
+        graph, overlap = self._similarities(units)
+        relevance = self._relevance(units, graph, boosts or {})
+        keys = self._key_statements(units, overlap, relevance)
+        model_id = self.model_id
+        text, truncated = "", False
         if self.options.backend == "transformers" and self._generator is not None:
             text, truncated = self._abstractive(turns)
-        else:
-            text, truncated = self._extractive(units, sim, relevance)
-        return Summary(text=text, key_statements=keys, model_id=self.model_id, truncated=truncated)
+        if not text:  # extractive backend, or the model produced nothing usable
+            text, truncated = self._extractive(units, overlap, relevance)
+            model_id = EXTRACTIVE_MODEL_ID
+        return Summary(text=text, key_statements=keys, model_id=model_id, truncated=truncated)
 
     # -- ranking
 
-    def _similarity(self, units: Sequence[_Unit]) -> np.ndarray:
-        n = len(units)
-        if self._embedder is not None and n:
+    def _similarities(self, units: Sequence[_Unit]) -> tuple[np.ndarray, np.ndarray]:
+        """(graph weights, redundancy): embedding cosine when an embedder is set, else bigrams."""
+        if self._embedder is not None and units:
             vectors = np.asarray(self._embedder.embed([u.clean for u in units]), dtype=np.float64)
-            return np.clip(vectors @ vectors.T, 0.0, None)
-        sim = np.zeros((n, n))
-        for i in range(n):
-            for j in range(i + 1, n):
-                sim[i, j] = sim[j, i] = _similarity(units[i].bigrams, units[j].bigrams)
-        return sim
+            cosine = np.clip(vectors @ vectors.T, 0.0, 1.0)
+            return cosine, cosine
+        return _similarities([u.bigrams for u in units])
 
     @staticmethod
-    def _relevance(units: Sequence[_Unit], sim: np.ndarray, boosts: Mapping[int, float]) -> list[float]:
-        centrality = _textrank(sim)
+    def _relevance(units: Sequence[_Unit], graph: np.ndarray, boosts: Mapping[int, float]) -> list[float]:
+        centrality = _textrank(graph)
         scores = []
         for u, c in zip(units, centrality, strict=True):
             s = _W_CENTRAL * c + min(_content_len(u.clean), _INFO_CAP) / _INFO_CAP
