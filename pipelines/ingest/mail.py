@@ -289,7 +289,19 @@ def _header(msg: Message, name: str) -> str:
         value = msg.get(name)
     except Exception:  # noqa: BLE001 - a malformed header must not abort the whole mail
         return ""
-    return str(value) if value is not None else ""
+    if value is None:
+        return ""
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        # Raw 8-bit header bytes (no RFC 2047): recover them as UTF-8, else GB18030.
+        data = text.encode("utf-8", "surrogateescape")
+        for cs in ("utf-8", "gb18030"):
+            try:
+                return data.decode(cs)
+            except UnicodeDecodeError:
+                continue
+        return data.decode("utf-8", "replace")
+    return text
 
 
 def _read_message(raw: bytes) -> ParsedMail:
