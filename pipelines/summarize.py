@@ -240,6 +240,8 @@ _PROMISE = re.compile(
     r"^(?:我|我们|我这边|这边|我们这边)?(?:会|将|马上|尽快|这就|今天|明天|后天|下周|周[一二三四五六日天]|月底)"
     r"[^，,]{0,12}(?:发|给|送|安排|提供|联系|回复|答复|过来|过去|到)"
 )
+# The rep's "I" before a verb phrase, dropped in third person: "周五前我一定回复" -> "周五前一定回复".
+_REP_SELF = re.compile(r"(?<=[，,\u4e00-\u9fff])(?:我们|我)(?:这边)?(?=一定|会|先|再|马上|今天|明天|后天|下午|上午|晚上|把|来|去|给|跟|找|帮)")
 _FIRST_PERSON = re.compile(r"^(?:我们这边|我这边|我们的|我的|我们|我)(?:这边)?")
 _SECOND_PERSON = re.compile(r"您们|您|你们|你")
 
@@ -431,7 +433,7 @@ def _render(unit: _Unit, *, answers: bool = False) -> str:
     """One third-person clause for a unit: "客户询问…" / "客户表示…" / "销售表示…"."""
     text = _LEAD_CONNECTIVE.sub("", unit.clean) or unit.clean
     if unit.speaker == "rep":
-        text = _FIRST_PERSON.sub("", text)
+        text = _REP_SELF.sub("", _FIRST_PERSON.sub("", text))
         text = re.sub(r"(?<=[发交寄送传])(?=您|你)", "给", text)  # "发您" -> "发给客户"
         text = _SECOND_PERSON.sub("客户", text)
         text = _EDGE_PUNCT.sub("", text)
