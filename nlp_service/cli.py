@@ -123,6 +123,11 @@ def _cmd_enrich(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     from pipelines.ingest import IngestError
 
     registry = ModelRegistry(settings)
+    try:
+        registry.pipeline.get()
+    except Exception as exc:  # noqa: BLE001 - a broken install/lexicon is one clear message, not N line errors
+        print(f"nlp-service: cannot load the text pipeline: {exc}", file=sys.stderr)
+        return 2
     failures = 0
 
     def run_one(obj: dict[str, Any]) -> dict[str, Any]:
@@ -192,7 +197,11 @@ def _cmd_detect(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     from nlp_service.model_registry import ModelRegistry
     from nlp_service.schemas import DetectIn
 
-    pipeline = ModelRegistry(settings).pipeline.get()
+    try:
+        pipeline = ModelRegistry(settings).pipeline.get()
+    except Exception as exc:  # noqa: BLE001
+        print(f"nlp-service: cannot load the text pipeline: {exc}", file=sys.stderr)
+        return 2
     lines, total = _read_lines(args.jsonl)
     progress = _Progress(total, "detect")
     failures = 0
