@@ -200,11 +200,11 @@ def _to_int(s: str) -> int:
     return total + current
 
 
-def _year_to_int(s: str) -> int:
-    if s.isdigit():
-        y = int(s)
-        return 2000 + y if y < 100 else y
-    return int("".join(str(_CN_DIGITS[ch]) for ch in s))
+def _year_to_int(s: str, today: date) -> int:
+    y = int(s) if s.isdigit() else int("".join(str(_CN_DIGITS[ch]) for ch in s))
+    if len(s) == 2:  # 98年 is 1998, 26年 is 2026
+        y += 2000 if 2000 + y <= today.year + 10 else 1900
+    return y
 
 
 # --- the scanner -------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ _N_COUNT = r"\d{1,3}(?:\s?[-~～到至]\s?\d{1,3})?|[一二两三四五六七八
 _WEEK = r"周|星期|礼拜"
 _WEEKDAY = r"[一二三四五六日天1-7]"
 _HOLIDAY_NAMES = "春节|过年|元旦|清明节?|劳动节|端午节?|中秋节?|国庆节?|元宵节?|圣诞节?"
-_REL = r"之前|以前|前|之后|以后|过后|后|前后|期间"
+_REL = r"前后|之前|以前|前|之后|以后|过后|后|期间"
 
 _ATOMS = [
     # 2026-01-20, 2026/1/20, 2026.01.20 with an optional time.
@@ -233,42 +233,43 @@ _ATOMS = [
     rf"(?P<hol_rel>{_REL})?(?:(?:上班|开工|复工|回来)?的?第(?P<hol_n>[一二三四1-4])个?(?P<hol_unit>周|星期|礼拜|天|个工作日))?)",
     # 年底/年初/年末 after an optional year.
     r"(?P<ypart>(?<![\d一二三四五六七八九十几多半百千万])年(?P<ypart_p>底|初|末))",
-    rf"(?P<yrel>(?<![\d{_CN}几多半])(?P<yrel_w>今|明|去|前|后)年(?P<yrel_p>底|初|末)?)",
-    rf"(?P<yabs>(?<![\dA-Za-z])(?P<yabs_y>(?:19|20)\d\d|[一二][〇零一二三四五六七八九]{{3}}|\d\d(?=年\s?(?:{_N_MONTH})月))"
+    rf"(?P<yrel>(?<![\d{_CN}几多半])(?P<yrel_w>今|明|去|前|后|上(?=年[底初末度]))年(?P<yrel_p>底|初|末)?)",
+    rf"(?P<yabs>(?<![\dA-Za-z])(?P<yabs_y>(?:19|20)\d\d|[一二][〇零一二三四五六七八九]{{3}}|(?:\d\d|[零〇一二三四五六七八九]{{2}})(?=年\s?(?:{_N_MONTH})月))"
     r"\s?年(?P<yabs_p>底|初|末)?)",
     # Months: 下个月, 本月底, 3月15日, 十二月初, 1月下旬.
-    rf"(?P<mon>(?:(?P<mon_rel>这个?|本|当|下下个?|下个?|上上个?|上个?)|(?<![\d个几两{_CN}])(?P<mon_n>{_N_MONTH}))\s?月份?"
-    rf"(?:(?P<mon_p>上旬|中旬|下旬|底|初|中|末)|的?第(?P<mon_wn>[一二三四五1-5])个?(?:周|星期|礼拜)|(?P<mon_last>的?最后一(?:周|个星期|个礼拜))|(?P<mon_d>{_N_DAY})\s?[日号](?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员])"
-    rf"|(?P<mon_dd>[12]\d|3[01]|[1-9])(?=前|之前|以前|左右|上午|下午|晚上|中午|[，,。\s]|$))?)",
+    rf"(?P<mon>(?:(?P<mon_rel>这一?个?|本|当|同|下下一?个?|下一?个?|上上一?个?|上一?个?)|(?<![\d个几两{_CN}])(?P<mon_n>{_N_MONTH}))\s?月份?"
+    rf"(?:(?P<mon_p>上旬|中旬|下旬|底|初|中|末)|的?第(?P<mon_wn>[一二三四五1-5])个?(?:周|星期|礼拜)(?P<mon_wd>[一二三四五六日天])?|(?P<mon_last>的?最后一(?:周|个星期|个礼拜))|(?P<mon_d>{_N_DAY})\s?[日号](?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员])"
+    rf"|(?P<mon_dd>[12]\d|3[01]|0?[1-9])(?![\d个万千百元块角毛%.．件台套箱吨斤米克只瓶人次倍]))?)",
     r"(?P<mpart>(?<![\d个几两一二三四五六七八九十])月(?P<mpart_p>底|初|中|末))",
     r"(?P<xun>(?P<xun_p>上|中|下)旬)",
     # 1/20 (fractions like 1/3 are kept out by needing a day above 4 or a time word after).
     r"(?P<slash>(?<![\d/.A-Za-z])(?P<sl_m>1[0-2]|0?[1-9])/(?P<sl_d>3[01]|[12]\d|0?[5-9]|0?[1-4](?=前|之前|号|日|上午|下午|周|星期))"
     r"(?![\d/%]|的))",
     # Durations: 3个工作日内, 一周内, 两三天后, 半个月内, 3-5个工作日, 30日内, 2小时内.
-    rf"(?P<dur>(?<![\d{_CN}第])(?P<dur_n>{_N_COUNT})\s?(?P<dur_unit>个?工作日|个?小时|个?钟头|个?星期|个?礼拜|周|个月|个半月|天|日(?=之内|以内|内))"
+    rf"(?P<dur>(?<![\d{_CN}第])(?P<dur_n>{_N_COUNT})\s?(?P<dur_unit>个?工作日|个?小时|个?钟头|个?星期|个?礼拜|周|个月|个半月|个半小时|个半钟头|天|日(?=之内|以内|内))"
     r"(?P<dur_rel>之内|以内|内|之后|以后|后|之前|以前|前)?)",
     # A bare day of the month: 15号, 二十号前, 20日之前.
     rf"(?P<dday>(?<![\d{_CN}型编单账批第号#A-Za-z月])(?P<dday_n>{_N_DAY})\s?(?P<dday_u>号|日)"
     r"(?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员方案]))",
     # 今天, 明早, 大后天, 第二天 …
-    r"(?P<rday>(?P<rday_w>大后天|大前天|明后天|后天|前天|明天|明日|明儿|明个|今天|今日|今儿|当天|当日|昨天|昨日|昨儿|次日|翌日|第二天|隔天"
+    r"(?P<rday>(?P<rday_w>大大后天|大后天|大前天|明后天|后天|前天|明天|明日|明儿|明个|今天|今日|今儿|本日|当天|当日|当晚|昨天|昨日|昨儿|次日|翌日|第二天|隔天"
     r"|今晚|明晚|昨晚|今早|明早|今晨|明晨|今夜|明夜|这两天))",
     # Weekdays and weeks: 下周三, 本周五, 星期天, 周末, 下下周, 本周.
-    rf"(?P<wk>(?:(?P<wk_pre>下下个?|下个?|这个?|本|上上个?|上个?)|(?<![\d{_CN}每第])|(?<=[周期拜][一二三四五六日天]))(?:{_WEEK})(?P<wk_d>{_WEEKDAY}|末)?)",
+    rf"(?P<wk>(?:(?P<wk_pre>下下下|下下个?|下一?个?|这一?个?|本|上上个?|上一?个?)|(?<![\d{_CN}第])|(?<=[周期拜][一二三四五六日天]))(?:{_WEEK})"
+    rf"(?:的?(?:{_WEEK})(?={_WEEKDAY}))?(?P<wk_d>{_WEEKDAY}|末)?)",
     # Parts of the day; 下班前 carries its own deadline.
     r"(?P<eod>(?P<eod_w>下班|收工|上班)(?P<eod_r>之前|以前|前|之后|以后|后))",
     r"(?P<dpart>(?P<dpart_w>凌晨|清晨|早晨|早上|一早|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|半夜|深夜)(?!好))",
     # Clock times: 15:00, 10点半, 三点一刻, 3点15, 9点钟, 3时1刻.
-    r"(?P<hm>(?<![\d:：.])(?P<hm_h>[01]?\d|2[0-4])[:：](?P<hm_m>[0-5]\d)(?:[:：](?P<hm_s>[0-5]\d))?(?![\d:：]))",
+    r"(?P<hm>(?<![\d:：.])(?P<hm_h>[01]?\d|2[0-4])[:：](?P<hm_m>[0-5]\d)(?:[:：](?P<hm_s>[0-5]\d))?(?![\d:：])(?:时(?![间候期段]))?)",
     rf"(?P<clk>(?<![\d.第个返让降扣提加涨跌差低高多少税息价{_CN}])(?P<clk_h>{_N_HOUR})(?:点|點|(?<=\d)时)(?P<clk_z>钟|整)?"
-    rf"(?:(?P<clk_half>半)|(?P<clk_q>[一三13])刻|(?P<clk_m>\d{{1,2}}|[{_CN}]{{1,3}})分|(?P<clk_m2>[0-5]\d)(?!\d)|(?P<clk_m3>{_N_MIN_CN})(?![{_CN}]))?"
+    rf"(?:(?P<clk_half>半)|(?P<clk_q>[一三13])刻|(?P<clk_m>\d{{1,2}}|[{_CN}]{{1,3}})分|(?P<clk_m2>[0-5]\d)(?!\d)|(?P<clk_m3>{_N_MIN_CN})(?![{_CN}]))?(?:(?P<clk_s>\d{{1,2}}|[{_CN}]{{1,3}})秒)?"
     r"(?!点|个|[0-9]|儿|多))",
 ]
 _SCANNER = re.compile("|".join(_ATOMS))
 
 # A cheap pre-check: every expression contains one of these; most messages without a time don't.
-_PRECHECK = re.compile(r"[天日号周期拜月年点點时午晚早夜凌班节旦今明昨:：/\-秋庆宵诞夕]|五一|十一")
+_PRECHECK = re.compile(r"[天日号周期拜月年点點时午晚早夜凌班节旦今明昨:：/\-秋庆宵诞夕]|五一|十一|\d{4}[./]\d")
 
 _SUFFIX = re.compile(r"\s?(?P<s>前后|之前|以前|前|之内|以内|内|为止|之后|以后|后|左右)(?![台期端续面部容存置勤天年])")
 _DEADLINE_PREFIX = re.compile(r"(?:最迟|最晚|截止|截至|不晚于|不迟于|务必|必须)(?:到|在|于|是)?\s?$")
@@ -293,11 +294,12 @@ _RELDAYS = {
     "隔天": (1, None), "今晚": (0, "evening"), "明晚": (1, "evening"), "昨晚": (-1, "evening"),
     "今早": (0, "morning"), "明早": (1, "morning"), "今晨": (0, "morning"), "明晨": (1, "morning"),
     "今夜": (0, "night"), "明夜": (1, "night"), "这两天": (1, None),
+    "大大后天": (4, None), "本日": (0, None), "当晚": (0, "evening"),
 }  # fmt: skip
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
-_WEEK_SHIFT = {"下下": 2, "下": 1, "这": 0, "本": 0, "上上": -2, "上": -1}
-_MONTH_SHIFT = {"这": 0, "本": 0, "当": 0, "下下": 2, "下": 1, "上上": -2, "上": -1}
-_YEAR_SHIFT = {"今": 0, "明": 1, "去": -1, "前": -2, "后": 2}
+_WEEK_SHIFT = {"下下下": 3, "下下": 2, "下": 1, "这": 0, "本": 0, "上上": -2, "上": -1}
+_MONTH_SHIFT = {"这": 0, "本": 0, "当": 0, "同": 0, "下下": 2, "下": 1, "上上": -2, "上": -1}
+_YEAR_SHIFT = {"今": 0, "明": 1, "去": -1, "上": -1, "前": -2, "后": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +326,8 @@ def _atom(m: re.Match[str]) -> _Atom | None:
             if g("hol_rel") is None:
                 return None
             closed = True
-        return _Atom(kind, s, e, 0, 5 if closed else 2, m)
+        named = g("hol_name") is not None or g("hol_guarded") is not None or g("hol_lunar") is not None
+        return _Atom(kind, s, e, 1 if named else 0, 5 if closed else 2, m)  # 去年春节: a year may lead
     if kind == "ypart":
         return _Atom(kind, s, e, 1, 2, m)
     if kind == "yrel":
@@ -428,7 +431,7 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None, anchor: 
             if g("iso_h"):
                 clock = time(int(g("iso_h")), int(g("iso_mi")), int(g("iso_s") or 0))
         elif k in ("yrel", "yabs"):
-            year = today.year + _YEAR_SHIFT[g("yrel_w")] if k == "yrel" else _year_to_int(g("yabs_y"))
+            year = today.year + _YEAR_SHIFT[g("yrel_w")] if k == "yrel" else _year_to_int(g("yabs_y"), today)
             p = g("yrel_p") if k == "yrel" else g("yabs_p")
             if p:
                 day, granularity = _year_part(year, p)
@@ -438,7 +441,7 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None, anchor: 
             rel = g("mon_rel")
             if rel is not None:
                 base_year = year if year is not None else today.year
-                year, month = _add_months(base_year, today.month, _MONTH_SHIFT[rel.rstrip("个")])
+                year, month = _add_months(base_year, today.month, _MONTH_SHIFT[rel.replace("个", "").replace("一", "")])
             else:
                 month = _to_int(g("mon_n"))
             d_txt = g("mon_d") or g("mon_dd")
@@ -453,7 +456,11 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None, anchor: 
             elif g("mon_wn") or g("mon_last"):
                 if year is None:
                     year = _nearest_year(today, month, 15)
-                day, granularity = _month_week(year, month, _to_int(g("mon_wn")) if g("mon_wn") else 0), "period"
+                n = _to_int(g("mon_wn")) if g("mon_wn") else 0
+                if g("mon_wd"):
+                    day, granularity = _nth_weekday(year, month, n, _WEEKDAYS[g("mon_wd")]), "date"
+                else:
+                    day, granularity = _month_week(year, month, n), "period"
             elif g("mon_p"):
                 if year is None:
                     year = _nearest_year(today, month, 15)
@@ -503,7 +510,7 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None, anchor: 
             except ValueError:
                 return None
         elif k == "hol":
-            resolved = _resolve_holiday(atom.m, today)
+            resolved = _resolve_holiday(atom.m, today, year)
             if resolved is None:
                 return None
             day, granularity = resolved
@@ -534,9 +541,9 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None, anchor: 
             else:
                 mi_txt = g("clk_m") or g("clk_m2") or g("clk_m3")
                 mi = _to_int(mi_txt) if mi_txt else 0
-            if mi > 59:
+            if mi > 59 or (g("clk_s") and _to_int(g("clk_s")) > 59):
                 return None
-            clock = _clock(h, mi, 0, part)
+            clock = _clock(h, mi, _to_int(g("clk_s")) if g("clk_s") else 0, part)
     if day is None and anchor is not None and year is None and month is None:
         day = anchor
     if day is None:
@@ -575,18 +582,17 @@ def _clock(h: int, mi: int, s: int, part: str | None) -> time | None:
 
 
 def _nearest_year(today: date, month: int, day: int) -> int:
-    """The year putting month/day nearest ``today`` (ties go to the future)."""
-    best = today.year
-    best_gap: int | None = None
+    """The year for a month/day said without one: the nearest occurrence, unless that lies more
+    than four months back (then the next one): 12月29号 said on 7 January is last year's, 9月30日
+    said in March is this year's."""
+    dates = []
     for y in (today.year - 1, today.year, today.year + 1):
-        try:
-            d = date(y, month, min(day, calendar.monthrange(y, month)[1]))
-        except ValueError:
-            continue
-        gap = abs((d - today).days) * 2 - (1 if d >= today else 0)
-        if best_gap is None or gap < best_gap:
-            best, best_gap = y, gap
-    return best
+        dates.append(date(y, month, min(day, calendar.monthrange(y, month)[1])))
+    future = min(d for d in dates if d >= today)
+    past = max((d for d in dates if d < today), default=None)
+    if past is not None and (today - past).days < (future - today).days and (today - past).days <= 120:
+        return past.year
+    return future.year
 
 
 def _month_week(year: int, month: int, n: int) -> date:
@@ -599,6 +605,12 @@ def _month_week(year: int, month: int, n: int) -> date:
     return _friday(first) + timedelta(7 * (n - 1))
 
 
+def _nth_weekday(year: int, month: int, n: int, weekday: int) -> date:
+    first = date(year, month, 1)
+    first += timedelta((weekday - first.weekday()) % 7)
+    return first + timedelta(7 * (n - 1))
+
+
 def _year_part(year: int, p: str) -> tuple[date, Granularity]:
     if p in ("底", "末"):
         return date(year, 12, 31), "date"
@@ -608,9 +620,13 @@ def _year_part(year: int, p: str) -> tuple[date, Granularity]:
 def _month_part(year: int, month: int, p: str) -> tuple[date, Granularity]:
     if p in ("底", "末", "下旬"):
         return _month_end(year, month), "date" if p != "下旬" else "period"
-    if p in ("初", "上旬"):
+    if p == "初":
+        return date(year, month, 5), "period"
+    if p == "上旬":
         return date(year, month, 10), "period"
-    return date(year, month, 20), "period"  # 月中 / 中旬
+    if p == "中":
+        return date(year, month, 15), "period"
+    return date(year, month, 20), "period"  # 中旬
 
 
 def _resolve_week(pre: str | None, wd: str | None, today: date, explicit: date | None) -> tuple[date, Granularity]:
@@ -622,17 +638,17 @@ def _resolve_week(pre: str | None, wd: str | None, today: date, explicit: date |
         target = _WEEKDAYS[wd]
         shift = 0 if target >= today.weekday() or wd == "末" else 1
         return monday + timedelta(7 * shift + target), "period" if wd == "末" else "date"
-    shift = _WEEK_SHIFT[pre.rstrip("个")]
+    shift = _WEEK_SHIFT[pre.replace("个", "").replace("一", "")]
     if wd is None:
         return monday + timedelta(7 * shift + 4), "period"
     return monday + timedelta(7 * shift + _WEEKDAYS[wd]), "period" if wd == "末" else "date"
 
 
-def _resolve_holiday(m: re.Match[str], today: date) -> tuple[date, Granularity] | None:
+def _resolve_holiday(m: re.Match[str], today: date, year: int | None) -> tuple[date, Granularity] | None:
     g = m.group
     rel = g("hol_rel")
     if g("hol_lunar") is not None:
-        return _resolve_lunar(g("hol_lunar"), g("lun_d") or g("lun_d2"), rel, today)
+        return _resolve_lunar(g("hol_lunar"), g("lun_d") or g("lun_d2"), rel, today, year)
     if g("hol_after") is not None:
         key, rel = "cny", rel or "后"
     elif g("hol_year") is not None:
@@ -645,6 +661,9 @@ def _resolve_holiday(m: re.Match[str], today: date) -> tuple[date, Granularity] 
             return None
         first, last = min(spans)
         return _holiday_relative(first, last, rel, g("hol_n"), g("hol_unit"))
+    if year is not None:  # 去年春节
+        span = _holiday(key, year)
+        return None if span is None else _holiday_relative(span[0], span[1], rel, g("hol_n"), g("hol_unit"))
     # The occurrence meant is the first whose resolved day is still ahead: 元旦后第一周 said on
     # 5 January is this January's, 春节前 said after the festival is next year's.
     for year in (today.year - 1, today.year, today.year + 1):
@@ -657,9 +676,17 @@ def _resolve_holiday(m: re.Match[str], today: date) -> tuple[date, Granularity] 
     return None
 
 
-def _resolve_lunar(word: str, n_txt: str | None, rel: str | None, today: date) -> tuple[date, Granularity] | None:
-    # 正月初N / 正月十五 are N-1 days after the Spring Festival; 除夕/大年三十 the day before.
+def _resolve_lunar(
+    word: str, n_txt: str | None, rel: str | None, today: date, year: int | None
+) -> tuple[date, Granularity] | None:
+    # 正月初N / 正月十五 are N-1 days after the Spring Festival; 除夕/大年三十 the day before
+    # (the eve that ends the named lunar year: 2023年除夕 is in February 2024).
     offset = -1 if n_txt is None else _to_int(n_txt) - 1
+    if year is not None:
+        sf = spring_festival(year + 1 if n_txt is None else year)
+        if sf is None:
+            return None
+        return sf + timedelta(offset - (1 if rel in ("前", "之前", "以前") else 0)), "date"
     for year in (today.year - 1, today.year, today.year + 1):
         sf = spring_festival(year)
         if sf is None:
@@ -742,6 +769,7 @@ def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
     mentions: list[TimeMention] = []
     chains = _chains(text)
     previous: tuple[list[_Atom], int, date] | None = None  # last mention's atoms, end, day
+    recurring_end: int | None = None
     i = 0
     while i < len(chains):
         chain = chains[i]
@@ -772,8 +800,11 @@ def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
                     continue
         if not context and not _is_time(chain, text, end, suffix):
             continue
-        if _RECURRING.search(text, max(0, start - 2), start) is not None:
-            continue  # recurring (每周二, 每天下午) is not a point in time
+        if _RECURRING.search(text, max(0, start - 2), start) is not None or (
+            recurring_end is not None and _ALTERNATIVE.fullmatch(text, recurring_end, start)
+        ):
+            recurring_end = end  # recurring (每周二、周四上午九点) is not a point in time
+            continue
         mention = _mention(text, start, end, context + chain, suffix, reference, today, anchor)
         if mention is not None:
             mentions.append(mention)
@@ -841,9 +872,11 @@ def _mention(
         if atom.kind == "hol" and atom.m.group("hol_rel") in ("前", "之前", "以前"):
             deadline = True
     dur = next((a for a in chain if a.kind == "dur"), None)
-    if dur is not None and dur.m.group("dur_unit").lstrip("个") in _HOUR_UNITS:
+    if dur is not None and dur.m.group("dur_unit").lstrip("个半") in _HOUR_UNITS:
         n_txt = dur.m.group("dur_n")
         hours = 0.5 if n_txt == "半" else max(_to_int(b) for b in re.split(r"\s?[-~～到至]\s?", n_txt))
+        if "半" in dur.m.group("dur_unit"):
+            hours += 0.5  # 一个半小时
         if not 0 < hours <= 72:
             return None
         sign = -1 if dur.m.group("dur_rel") in ("之前", "以前", "前") else 1
