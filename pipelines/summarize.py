@@ -58,6 +58,7 @@ _W_COMMITMENT = 0.3
 _W_POSITION = 0.01
 _KEEP_COMMITMENT = 1.3
 _MMR_TRADE_OFF = 0.6
+_MERGE_STATEMENTS = True
 
 
 # ---------------------------------------------------------------------------- public types
@@ -141,6 +142,8 @@ _PLACEHOLDERS = frozenset(
 )
 _URL = re.compile(r"(?:https?://|www\.)[\w./?=&%#:~+-]*", re.IGNORECASE)
 _BRACKET_TAG = re.compile(r"\[([^\[\]]{1,8})\]")
+# Export/system notes standing in for media: 【收到不支持的消息类型】, [该消息类型暂不支持].
+_SYSTEM_NOTE = re.compile(r"[【\[][^】\]]{0,20}(?:消息|图片|表情|文件|语音|视频|链接|卡片|不支持|撤回)[^】\]]{0,20}[】\]]")
 _DANGLING_BRACKET = re.compile(r"\[[^\]]*$")
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d]"
@@ -163,8 +166,9 @@ _TITLES = "总|工|经理|老师|姐|哥|主任|院长|科长|处长|校长|局�
 _LEAD_FILLER = re.compile(
     r"^(?:(?:您好|你好|(?:新年|早上|上午|下午|晚上)好|早安|亲爱的|亲亲|hi|hello|哈喽|在吗|在的|嗯嗯|哦哦|噢|喔|额|呃|唉|哎|诶|"
     r"好的|好滴|好嘞|okay|然后|就是说|对了|哈哈+|呵呵|不好意思|抱歉|"
-    r"请问(?:一下|下)?|麻烦(?:您|你)?(?:问|咨询)(?:一下|下)?|(?:我)?想(?:请)?问(?:一下|下)?|"
-    rf"问(?:一下|下)|咨询(?:一下|下)){_SEP}*"
+    r"请问(?:一下|下)?|麻烦(?:您|你)?(?:问|咨询)(?:一下|下)?|"
+    r"(?:我|我们)?(?:想|要)(?:请)?(?:问|咨询|请教)(?:一下|下)?|(?:我|我们)?(?:请)?(?:问|咨询|请教)(?:一下|下|个事|个问题)|"
+    rf"跟(?:您|你)商量个事){_SEP}*"
     # Vocatives ("孙科长，" "小刘 ") and bare acknowledgements need a separator (or a greeting) after them.
     rf"|(?:[{_SURNAMES}]{{1,2}}(?:{_TITLES})|[小老][{_SURNAMES}])(?:{_SEP}+|(?=(?:您|你|新年|早上|上午|下午|晚上)?好|早))"
     rf"|(?:[亲好嗯哦啊噢对是行哈]+|好吧|行吧|ok|对的|是的|"
@@ -247,7 +251,7 @@ _SECOND_PERSON = re.compile(r"您们|您|你们|你")
 
 
 def _strip_tags(text: str) -> str:
-    text = _URL.sub("", text)
+    text = _URL.sub("", _SYSTEM_NOTE.sub("", text))
     text = _DANGLING_BRACKET.sub("", text)
     text = _BRACKET_TAG.sub(lambda m: m.group(0) if m.group(1) in _PLACEHOLDERS else "", text)
     text = _EMOJI.sub("", text)
@@ -455,10 +459,12 @@ def _join_clauses(units: Sequence[_Unit], chosen: Mapping[int, bool]) -> str:
     prev: int | None = None
     for j in sorted(chosen):
         u = units[j]
-        if prev is not None and u.speaker == "rep" and units[prev].speaker == "rep" and j == prev + 1:
-            parts[-1] += "，" + _render(u)[4:]  # drop the repeated "销售表示"
+        clause = _render(u, answers=chosen[j])
+        same = prev is not None and j == prev + 1 and u.speaker == units[prev].speaker
+        if same and (u.speaker == "rep" or (_MERGE_STATEMENTS and clause.startswith("客户表示") and not units[prev].question)):
+            parts[-1] += "，" + clause[4:]  # one "销售表示…" / "客户表示…" for consecutive sentences
         else:
-            parts.append(_render(u, answers=chosen[j]))
+            parts.append(clause)
         prev = j
     return "".join(p + "。" for p in parts)
 
