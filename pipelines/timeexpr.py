@@ -266,10 +266,15 @@ _ATOMS = [
     rf"(?:(?P<clk_half>半)|(?P<clk_q>[一三13])刻|(?P<clk_m>\d{{1,2}}|[{_CN}]{{1,3}})分|(?P<clk_m2>[0-5]\d)(?!\d)|(?P<clk_m3>{_N_MIN_CN})(?![{_CN}]))?(?:(?P<clk_s>\d{{1,2}}|[{_CN}]{{1,3}})秒)?"
     r"(?!点|个|[0-9]|儿|多))",
 ]
-_SCANNER = re.compile("|".join(_ATOMS))
+# Every atom starts with one of these; the lookahead lets the scan skip other positions fast.
+_STARTS = (
+    "[0-9零〇一二两三四五六七八九十半明后前今昨当这本下上去周星礼年月节凌早午晚夜]|中[午秋旬]|大[后前年大]|同月|国庆"
+    "|开年|正月|清[明晨]|过[完了年]|春节|元[旦宵]|劳动|端午|圣诞|除夕|收工|深夜|傍晚|次日|翌日|隔天|第二天"
+)
+_SCANNER = re.compile(f"(?=(?:{_STARTS}))(?:" + "|".join(_ATOMS) + ")")
 
 # A cheap pre-check: every expression contains one of these; most messages without a time don't.
-_PRECHECK = re.compile(r"[天日号周期拜月年点點时午晚早夜凌班节旦今明昨:：/\-秋庆宵诞夕]|五一|十一|\d{4}[./]\d")
+_PRECHECK = re.compile(r"[天日号周期拜月年点點时午晚早晨夜凌班节旦今明昨:：/\-秋庆宵诞夕旬]|五一|十一|\d{4}[./]\d")
 
 _SUFFIX = re.compile(r"\s?(?P<s>前后|之前|以前|前|之内|以内|内|为止|之后|以后|后|左右)(?![台期端续面部容存置勤天年])")
 _DEADLINE_PREFIX = re.compile(r"(?:最迟|最晚|截止|截至|不晚于|不迟于|务必|必须)(?:到|在|于|是)?\s?$")
