@@ -27,6 +27,7 @@ import sys
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,7 +36,12 @@ from pipelines.timeexpr import find_times, resolve_time  # noqa: E402
 _SHANGHAI = timezone(timedelta(hours=8))
 _DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "timeexpr"
 _UNSUPPORTED = (
-    ("lunar", re.compile(r"农历|阴历|廿|腊月|冬月|闰|(?<![年正])月初[一二三四五六七八九十]|^[一二三四五六七八九十]+月[一二三四五六七八九十]+$|八月十五|8月十五")),
+    (
+        "lunar",
+        re.compile(
+            r"农历|阴历|廿|腊月|冬月|闰|(?<![年正])月初[一二三四五六七八九十]|^[一二三四五六七八九十]+月[一二三四五六七八九十]+$|八月十五|8月十五"
+        ),
+    ),
     ("solar_term", re.compile(r"冬至|大寒|小寒|芒种|立春|夏至|秋分|春分|清明(?!节)")),
     ("other_festival", re.compile(r"母亲节|父亲节|感恩节|教师节|妇女节|七夕|儿童节|情人节")),
 )
@@ -45,18 +51,19 @@ def _parse_expected(s: str) -> datetime:
     return datetime.strptime(s, "%Y-%m-%d %H:%M:%S")
 
 
-def _reference(case: dict[str, object]) -> datetime:
+def _reference(case: dict[str, Any]) -> datetime:
     """The case's time base (JioNLP accepts an epoch, a list, or a dict of fields)."""
     if "time_base_epoch" in case:
-        return datetime.fromtimestamp(float(case["time_base_epoch"]), _SHANGHAI)  # type: ignore[arg-type]
+        return datetime.fromtimestamp(float(case["time_base_epoch"]), _SHANGHAI)
     if "time_base_local" in case:
         return datetime.strptime(str(case["time_base_local"]), "%Y-%m-%d %H:%M:%S").replace(tzinfo=_SHANGHAI)
     base = case["time_base"]
     fields = ("year", "month", "day", "hour", "minute", "second")
     if isinstance(base, dict):
         base = [base.get(f, 1 if f in ("month", "day") else 0) for f in fields]
-    parts = list(base) + [1, 1, 0, 0, 0][len(base) - 1 :]  # type: ignore[arg-type]
-    return datetime(*parts[:6], tzinfo=_SHANGHAI)
+    parts = [int(x) for x in base] + [1, 1, 0, 0, 0][len(base) - 1 :]
+    year, month, day, hour, minute, second = parts[:6]
+    return datetime(year, month, day, hour, minute, second, tzinfo=_SHANGHAI)
 
 
 def score_parse(path: Path, show_failures: bool) -> dict[str, object]:
@@ -101,7 +108,9 @@ def score_parse(path: Path, show_failures: bool) -> dict[str, object]:
         correct += ok
         per_def[expected["definition"]]["correct"] += ok
         if not ok and show_failures:
-            failures.append({"id": case["id"], "text": case["text"], "expected": expected["time"], "got": got})
+            failures.append(
+                {"id": case["id"], "text": case["text"], "expected": expected["time"], "got": got}
+            )
     result: dict[str, object] = {
         "cases": sum(by_type.values()),
         "by_type": dict(by_type),

@@ -180,7 +180,7 @@ def _add_working_days(d: date, n: int) -> date:
 
 # --- numerals ----------------------------------------------------------------------------------
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
@@ -211,7 +211,9 @@ def _year_to_int(s: str, today: date) -> int:
 
 _CN = "零〇一二两三四五六七八九十"
 _N_MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
-_N_DAY = r"3[01]|[12]\d|0?[1-9]|三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九]"
+_N_DAY = (
+    r"3[01]|[12]\d|0?[1-9]|三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九]"
+)
 _N_HOUR = r"2[0-4]|[01]?\d|二十[一二三四]?|十[一二三四五六七八九]?|[一二两三四五六七八九]"
 _N_MIN_CN = r"[一二三四五]十[一二三四五六七八九]?|零[一二三四五六七八九]|十[一二三四五六七八九]?"
 _N_COUNT = r"\d{1,3}(?:\s?[-~～到至]\s?\d{1,3})?|[一二两三四五六七八九十半]{1,3}"
@@ -222,7 +224,7 @@ _REL = r"前后|之前|以前|前|之后|以后|过后|后|期间"
 
 _ATOMS = [
     # 2026-01-20, 2026/1/20, 2026.01.20 with an optional time.
-    rf"(?P<iso>(?<![\dA-Za-z])(?P<iso_y>(?:19|20)\d\d)(?P<iso_sep>[-/.])(?P<iso_m>1[0-2]|0?[1-9])(?P=iso_sep)"
+    r"(?P<iso>(?<![\dA-Za-z])(?P<iso_y>(?:19|20)\d\d)(?P<iso_sep>[-/.])(?P<iso_m>1[0-2]|0?[1-9])(?P=iso_sep)"
     r"(?P<iso_d>3[01]|[12]\d|0?[1-9])(?!\d)(?:(?:T|\s{1,2})(?P<iso_h>[01]?\d|2[0-3])[:：](?P<iso_mi>[0-5]\d)"
     r"(?:[:：](?P<iso_s>[0-5]\d))?(?!\d))?)",
     # Spans after a holiday: 春节后第一周, 年后上班第一周, 节后第一天; and 年前/年后/节前/节后/过完年.
@@ -274,9 +276,13 @@ _STARTS = (
 _SCANNER = re.compile(f"(?=(?:{_STARTS}))(?:" + "|".join(_ATOMS) + ")")
 
 # A cheap pre-check: every expression contains one of these; most messages without a time don't.
-_PRECHECK = re.compile(r"[天日号周期拜月年点點时午晚早晨夜凌班节旦今明昨:：/\-秋庆宵诞夕旬]|五一|十一|\d{4}[./]\d")
+_PRECHECK = re.compile(
+    r"[天日号周期拜月年点點时午晚早晨夜凌班节旦今明昨:：/\-秋庆宵诞夕旬]|五一|十一|\d{4}[./]\d"
+)
 
-_SUFFIX = re.compile(r"\s?(?P<s>前后|之前|以前|前|之内|以内|内|为止|之后|以后|后|左右)(?![台期端续面部容存置勤天年])")
+_SUFFIX = re.compile(
+    r"\s?(?P<s>前后|之前|以前|前|之内|以内|内|为止|之后|以后|后|左右)(?![台期端续面部容存置勤天年])"
+)
 _DEADLINE_PREFIX = re.compile(r"(?:最迟|最晚|截止|截至|不晚于|不迟于|务必|必须)(?:到|在|于|是)?\s?$")
 _RECURRING = re.compile(r"每(?:天|日|周|星期|礼拜|月|年|晚)?$")
 _ALTERNATIVE = re.compile(r"\s?(?:或者|或是|还是|或|、|和|跟|以及|，|,|)\s?")
@@ -386,7 +392,9 @@ def _chains(text: str) -> list[list[_Atom]]:
         if current:
             last = current[-1]
             gap = text[last.end : atom.start]
-            after_echo = last.kind == "wk" and len(current) > 1 and re.fullmatch(r"\s*[)）]\s*", gap) is not None
+            after_echo = (
+                last.kind == "wk" and len(current) > 1 and re.fullmatch(r"\s*[)）]\s*", gap) is not None
+            )
             fits = atom.lo > max(a.hi for a in current) and (gap in ("", " ", "的") or after_echo)
             # A weekday echoing an explicit date: 1月20日（周二）, 2026-01-20 星期二.
             echo = (
@@ -413,7 +421,9 @@ class _Resolved:
     granularity: Granularity
 
 
-def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None, anchor: date | None) -> _Resolved | None:
+def _resolve_chain(
+    chain: list[_Atom], today: date, suffix: str | None, anchor: date | None
+) -> _Resolved | None:
     """Resolve a chain of atoms (already known to be a time) to a day and optional clock.
 
     ``anchor`` is the day of the expression this one continues (周三 in 下周二到周三): a bare day
@@ -447,7 +457,9 @@ def _resolve_chain(chain: list[_Atom], today: date, suffix: str | None, anchor: 
             rel = g("mon_rel")
             if rel is not None:
                 base_year = year if year is not None else today.year
-                year, month = _add_months(base_year, today.month, _MONTH_SHIFT[rel.replace("个", "").replace("一", "")])
+                year, month = _add_months(
+                    base_year, today.month, _MONTH_SHIFT[rel.replace("个", "").replace("一", "")]
+                )
             else:
                 month = _to_int(g("mon_n"))
             d_txt = g("mon_d") or g("mon_dd")
@@ -635,7 +647,9 @@ def _month_part(year: int, month: int, p: str) -> tuple[date, Granularity]:
     return date(year, month, 20), "period"  # 中旬
 
 
-def _resolve_week(pre: str | None, wd: str | None, today: date, explicit: date | None) -> tuple[date, Granularity]:
+def _resolve_week(
+    pre: str | None, wd: str | None, today: date, explicit: date | None
+) -> tuple[date, Granularity]:
     if explicit is not None and pre is None:
         return explicit, "date"  # a weekday echoing an explicit date
     monday = today - timedelta(today.weekday())
@@ -662,7 +676,9 @@ def _resolve_holiday(m: re.Match[str], today: date, year: int | None) -> tuple[d
     elif g("hol_name") is not None or g("hol_guarded") is not None:
         key = _HOLIDAY_KEYS[g("hol_name") or g("hol_guarded")]
     else:  # 节前/节后: the next holiday
-        spans = [s for s in (_next_occurrence(k, today) for k in set(_HOLIDAY_KEYS.values())) if s is not None]
+        spans = [
+            s for s in (_next_occurrence(k, today) for k in set(_HOLIDAY_KEYS.values())) if s is not None
+        ]
         if not spans:
             return None
         first, last = min(spans)
@@ -785,7 +801,11 @@ def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
         context: list[_Atom] = []
         anchor: date | None = None
         # 下周二或周三, 3号、4号: the second inherits the first one's week, month and part of day.
-        if previous is not None and _ALTERNATIVE.fullmatch(text, previous[1], start) and _range_compatible(previous[0], chain):
+        if (
+            previous is not None
+            and _ALTERNATIVE.fullmatch(text, previous[1], start)
+            and _range_compatible(previous[0], chain)
+        ):
             context, anchor = _context(previous[0], chain), previous[2]
         # A range (周三到周五, 3点到5点, 1月20日至25日) is one mention, resolved at its end.
         if suffix is None and i < len(chains):
@@ -799,7 +819,9 @@ def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
                     chain = nxt
                     suffix, end = _suffix(text, chain, chain[-1].end)
                     if not _RECURRING.search(text, max(0, start - 2), start):
-                        mention = _mention(text, start, end, context + chain, suffix, reference, today, anchor)
+                        mention = _mention(
+                            text, start, end, context + chain, suffix, reference, today, anchor
+                        )
                         if mention is not None:
                             mentions.append(mention)
                             previous = (context + chain, end, mention.value.date())
@@ -869,7 +891,9 @@ def _mention(
     today: date,
     anchor: date | None = None,
 ) -> TimeMention | None:
-    deadline = suffix in _DEADLINE_SUFFIXES or _DEADLINE_PREFIX.search(text, max(0, start - 6), start) is not None
+    deadline = (
+        suffix in _DEADLINE_SUFFIXES or _DEADLINE_PREFIX.search(text, max(0, start - 6), start) is not None
+    )
     for atom in chain:
         if atom.kind == "eod" and atom.m.group("eod_r") in ("之前", "以前", "前"):
             deadline = True

@@ -122,7 +122,9 @@ RESOLUTION = (
     RESOLUTION,
     ids=[f"{r[0]}@{r[1]:%m-%d}" for r in RESOLUTION],
 )
-def test_timeexpr_resolves(expression: str, reference: datetime, due: str, granularity: str, deadline: bool) -> None:
+def test_timeexpr_resolves(
+    expression: str, reference: datetime, due: str, granularity: str, deadline: bool
+) -> None:
     mention = resolve_time(expression, reference)
     assert mention is not None
     assert mention.text == expression
@@ -187,7 +189,9 @@ IN_TEXT = (
 
 
 @pytest.mark.parametrize(("text", "reference", "expected"), IN_TEXT, ids=[c[0][:12] for c in IN_TEXT])
-def test_timeexpr_finds_in_text(text: str, reference: datetime, expected: list[tuple[str, str, bool]]) -> None:
+def test_timeexpr_finds_in_text(
+    text: str, reference: datetime, expected: list[tuple[str, str, bool]]
+) -> None:
     mentions = find_times(text, reference)
     assert [(m.text, m.due(), m.deadline) for m in mentions] == expected
     for m in mentions:
