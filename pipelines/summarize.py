@@ -59,6 +59,7 @@ _W_POSITION = 0.01
 _KEEP_COMMITMENT = 1.3
 _MMR_TRADE_OFF = 0.6
 _MERGE_STATEMENTS = True
+_DUPLICATE = 0.8  # bigram cosine above which two sentences say the same
 
 
 # ---------------------------------------------------------------------------- public types
@@ -176,6 +177,14 @@ _LEAD_FILLER = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_VOCATIVE = re.compile(rf"(?:^|(?<=[，,\s]))(?:[{_SURNAMES}]{{1,2}}(?:{_TITLES})|[小老][{_SURNAMES}])$")
+_FILLER_CLAUSE = re.compile(
+    r"^(?:(?:非常|十分|真的|实在|确实)?(?:很)?(?:抱歉|不好意思|对不起|sorry)(?:了|啊|呀)?|没关系(?:的)?|没事(?:的|儿)?|"
+    r"(?:给|让)(?:您|你)(?:添麻烦|久等|费心)了?|(?:辛苦|麻烦)(?:您|你)了|(?:我|小妹|妹子)?(?:非常|很|十分)?理解(?:您|你)的(?:心情|感受|着急)|"
+    r"(?:请|还请)?(?:您|你)?(?:放心|别急|不要着急|别着急)|在(?:看|查)(?:的|呢)?|谢谢(?:您|你)?(?:的)?(?:理解|支持|耐心)?|"
+    r"(?:请|还请|辛苦)?(?:您|你)?(?:再)?耐心(?:等待|等)(?:下|一下)?|"
+    r"(?:我|这边|小妹|妹子)?(?:先|再)?(?:帮|为|给)(?:您|你)(?:查询|查看|核实|查|看)(?:一)?下?)$",
+    re.IGNORECASE,
+)
 # Discourse connectives at the start of a clause; dropped when the clause becomes a summary point.
 _LEAD_CONNECTIVE = re.compile(
     r"^(?:另外|还有(?:一个|一点|个事|就是)?|而且|并且|不过|但是|可是|所以|因此|其实|说实话|先说实话|老实说|"
@@ -272,6 +281,8 @@ def _compress(text: str) -> str:
     text = re.sub(r"(?<=[\u4e00-\u9fff\]])\s+(?=[\u4e00-\u9fff\[])", "，", text)
     text = _INNER_PARTICLE.sub("", text)
     text = _TRAILING_VOCATIVE.sub("", text)
+    # Whole clauses of apology, empathy or thanks carry nothing: "非常抱歉，…" "给您添麻烦了".
+    text = "，".join(c for c in text.split("，") if not _FILLER_CLAUSE.match(c))
     text = re.sub(r"，{2,}", "，", text)
     return _EDGE_PUNCT.sub("", text)
 
@@ -404,7 +415,8 @@ def _textrank(sim: np.ndarray, *, damping: float = 0.85, iterations: int = 30) -
     scores = np.ones(n)
     for _ in range(iterations):
         scores = (1 - damping) + damping * (w.T @ scores)
-    return scores / scores.mean()
+    normalised: np.ndarray = scores / scores.mean()
+    return normalised
 
 
 def _mmr(
@@ -456,11 +468,11 @@ def _render(unit: _Unit, *, answers: bool = False) -> str:
 def _join_clauses(units: Sequence[_Unit], chosen: Mapping[int, bool]) -> str:
     """Render chosen units in order; consecutive rep sentences share one "销售表示…" clause."""
     parts: list[str] = []
-    prev: int | None = None
+    prev = -2
     for j in sorted(chosen):
         u = units[j]
         clause = _render(u, answers=chosen[j])
-        same = prev is not None and j == prev + 1 and u.speaker == units[prev].speaker
+        same = j == prev + 1 and u.speaker == units[prev].speaker
         if same and (u.speaker == "rep" or (_MERGE_STATEMENTS and clause.startswith("客户表示") and not units[prev].question)):
             parts[-1] += "，" + clause[4:]  # one "销售表示…" / "客户表示…" for consecutive sentences
         else:
@@ -615,7 +627,8 @@ class TransformersGenerator:
         self._seq2seq = bool(getattr(config, "is_encoder_decoder", False))
         self._tokenizer = AutoTokenizer.from_pretrained(self._name, local_files_only=local)
         cls = AutoModelForSeq2SeqLM if self._seq2seq else AutoModelForCausalLM
-        self._model = cls.from_pretrained(self._name, local_files_only=local).to(self._device).eval()
+        model: Any = cls.from_pretrained(self._name, local_files_only=local)
+        self._model = model.to(self._device).eval()
 
     def count_tokens(self, text: str) -> int:
         """Model input tokens ``text`` takes, the causal prompt and special tokens included."""
@@ -753,7 +766,7 @@ class Summarizer:
     # -- extractive summary
 
     def _extractive(
-        self, units: Sequence[_Unit], sim: np.ndarray, relevance: Sequence[float]
+        self, units: Sequence[_Unit], overlap: np.ndarray, relevance: Sequence[float]
     ) -> tuple[str, bool]:
         if not units:
             return "", False
@@ -761,12 +774,14 @@ class Summarizer:
         issues = [i for i, u in enumerate(units) if u.speaker != "rep" and _content_len(u.clean) >= _MIN_ISSUE]
         if not issues:  # a rep-only message (e-mail, broadcast): summarise the rep's points
             issues = [i for i, u in enumerate(units) if _content_len(u.clean) >= _MIN_ISSUE] or [0]
-        order = _mmr(relevance, sim, len(issues), candidates=issues)
+        order = _mmr(relevance, overlap, len(issues), candidates=issues)
         chosen: dict[int, bool] = {}  # unit -> rendered as an answer to a question
         length = 0
         for i in order:
             if length >= budget:
                 break
+            if any(overlap[i, j] >= _DUPLICATE for j in chosen):  # the customer repeating a point
+                continue
             add = {i: False}
             if units[i].speaker != "rep":
                 for j in _answer_to(units, i):

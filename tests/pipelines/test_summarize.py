@@ -11,8 +11,8 @@ import pytest
 from pipelines.conversation import Turn
 from pipelines.summarize import (
     EXTRACTIVE_MODEL_ID,
-    Summarizer,
     SummarizeOptions,
+    Summarizer,
     _as_reported_question,
     _chunk,
     _compress,
