@@ -285,12 +285,11 @@ _SUFFIX = re.compile(
 )
 _DEADLINE_PREFIX = re.compile(r"(?:最迟|最晚|截止|截至|不晚于|不迟于|务必|必须)(?:到|在|于|是)?\s?$")
 _RECURRING = re.compile(r"每(?:天|日|周|星期|礼拜|月|年|晚)?$")
-_ALTERNATIVE = re.compile(r"\s?(?:或者|或是|还是|或|、|和|跟|以及|，|,|)\s?")
+_ALTERNATIVE = re.compile(r"\s?(?:或者|或是|还是|或|、|和|跟|以及|)\s?")
 _RANGE = re.compile(r"\s?(?:到|至|[-~～—－])\s?")
 _STRONG_AFTER = re.compile(r"(?:开会|过来|出发|准时|见|到)")
 
 _DEADLINE_SUFFIXES = frozenset({"之前", "以前", "前", "之内", "以内", "内", "为止"})
-_AFTER_SUFFIXES = frozenset({"之后", "以后", "后"})
 
 _DAYPARTS = {
     "凌晨": "dawn", "清晨": "morning", "早晨": "morning", "早上": "morning", "一早": "morning",
@@ -543,13 +542,14 @@ def _resolve_chain(
             if g("rday_w") == "这两天":
                 granularity = "period"
         elif k == "wk":
-            day, granularity = _resolve_week(g("wk_pre"), g("wk_d"), anchor or today, day)
+            base = anchor if anchor is not None and g("wk_pre") is None else today
+            day, granularity = _resolve_week(g("wk_pre"), g("wk_d"), base, day)
         elif k == "dpart":
             part = _DAYPARTS[g("dpart_w")]
         elif k == "eod":
             part = part or "eod"
         elif k == "hm":
-            clock = _clock(int(g("hm_h")), int(g("hm_m")), int(g("hm_s") or 0), part)
+            clock = _clock(int(g("hm_h")), int(g("hm_m")), int(g("hm_s") or 0), part, business_hours=False)
         elif k == "clk":
             h = _to_int(g("clk_h"))
             if g("clk_half"):
@@ -581,7 +581,7 @@ def _late_midnight(chain: list[_Atom]) -> bool:
     return any(a.kind == "dpart" and _DAYPARTS[a.m.group("dpart_w")] in ("evening", "night") for a in chain)
 
 
-def _clock(h: int, mi: int, s: int, part: str | None) -> time | None:
+def _clock(h: int, mi: int, s: int, part: str | None, *, business_hours: bool = True) -> time | None:
     if h > 24:
         return None
     if part in ("afternoon", "evening") and h < 12:
@@ -592,8 +592,8 @@ def _clock(h: int, mi: int, s: int, part: str | None) -> time | None:
         h += 12
     elif part in ("evening", "night") and h == 12:
         h = 0
-    elif part is None and 1 <= h <= 6:
-        h += 12  # business hours: 三点前 in a sales chat is 15:00
+    elif part is None and business_hours and 1 <= h <= 6:
+        h += 12  # business hours: 三点前 in a sales chat is 15:00 (15:00 written with a colon is 24-hour)
     if h == 24:
         h = 0
     return time(h, mi, s)

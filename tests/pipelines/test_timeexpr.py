@@ -46,6 +46,10 @@ RESOLUTION = (
     ("今天下班前", MON, "2026-01-12", "date", True),
     ("明天上午", MON, "2026-01-13", "date", False),
     ("48小时内", MON, "2026-01-14T09:30:00+08:00", "datetime", True),
+    ("3:00", MON, "2026-01-12T03:00:00+08:00", "datetime", False),  # colon times are 24-hour
+    ("两三天内", MON, "2026-01-15", "date", True),
+    ("一周内", MON, "2026-01-19", "date", True),
+    ("半个月内", MON, "2026-01-27", "date", True),
     # weekdays and weeks (Monday starts a week)
     ("周三", MON, "2026-01-14", "date", False),
     ("星期天", MON, "2026-01-18", "date", False),
@@ -62,11 +66,16 @@ RESOLUTION = (
     ("周四前", THU, "2026-01-22", "date", True),  # today still counts
     ("周五下午五点前", THU, "2026-01-23T17:00:00+08:00", "datetime", True),
     ("下周一上午九点", THU, "2026-01-26T09:00:00+08:00", "datetime", False),
+    ("下周一之前", THU, "2026-01-26", "date", True),
     ("下周内", THU, "2026-01-30", "period", True),
     ("三天后", THU, "2026-01-25", "date", False),
     # month ends
     ("月底前", MON, "2026-01-31", "date", True),
     ("下个月十号", MON, "2026-02-10", "date", False),
+    ("本月25号前", MON, "2026-01-25", "date", True),
+    ("这个月底前", MON, "2026-01-31", "date", True),
+    ("1月下旬", MON, "2026-01-31", "period", False),
+    ("一个月内", JAN30, "2026-02-28", "date", True),
     ("下月初", MON, "2026-02-05", "period", False),
     ("3月第一周", MON, "2026-03-06", "period", False),
     ("明天", JAN30, "2026-01-31", "date", False),
@@ -184,6 +193,9 @@ IN_TEXT = (
      [("春节前", "2026-02-16", True), ("过完年", "2026-02-27", False)]),
     ("便宜一点的话今天就能定", MON, [("今天", "2026-01-12", False)]),
     ("预计3-5个工作日到货", MON, [("3-5个工作日", "2026-01-19", False)]),
+    ("最晚后天给您消息", MON, [("后天", "2026-01-14", True)]),
+    ("月底前报价，下周二去拜访", MON,
+     [("月底前", "2026-01-31", True), ("下周二", "2026-01-20", False)]),
 )
 # fmt: on
 
