@@ -371,7 +371,9 @@ def _units(turns: Sequence[Turn], *, min_chars: int = 2) -> list[_Unit]:
                     end=end,
                     raw=turn.text[start:end],
                     clean=clean,
-                    question=_is_question(raw),
+                    # "…吗？还是…": the alternative continues the question.
+                    question=_is_question(raw)
+                    or (clean.startswith("还是") and bool(units) and units[-1].turn == turn.index and units[-1].question),
                     bigrams=_bigrams(clean),
                 )
             )

@@ -67,6 +67,8 @@ COMPRESS_CASES = (
     ("康师傅那边报得便宜", "康师傅那边报得便宜", "brand, not a vocative"),
     ("对方还没回复", "对方还没回复", "对 without separator stays"),
     ("1. 2026年度报价（含年降）", "2026年度报价（含年降）", "list mark, brackets kept"),
+    ("非常抱歉，给您添麻烦了，明天给您补发", "明天给您补发", "apology clauses"),
+    ("【收到不支持的消息类型，暂无法显示】", "", "system media note"),
 )
 # fmt: on
 
@@ -212,6 +214,29 @@ def test_summarize_boosts_raise_a_turn() -> None:
 def test_summarize_keeps_the_reps_commitment() -> None:
     summary = Summarizer().summarize(CHAT)
     assert "周五之前" in summary.text or "明天上午" in summary.text or "今天下午" in summary.text
+
+
+def test_summarize_skips_a_repeated_point() -> None:
+    turns = _turns(
+        ("customer", "上次的发票什么时候能寄出来？"),
+        ("rep", "财务说这周五统一寄"),
+        ("customer", "上次的发票什么时候能寄出来"),
+        ("rep", "周五寄，寄出后我把单号发您"),
+    )
+    text = Summarizer().summarize(turns).text
+    assert text.count("发票什么时候能寄出来") == 1
+
+
+def test_summarize_alternative_question_is_not_an_answer() -> None:
+    turns = _turns(
+        ("customer", "这个项目先放一放，今年预算用完了"),
+        ("rep", "明白，是资金上的安排吗？还是对报价有顾虑"),
+        ("customer", "报价没问题，就是没预算"),
+        ("rep", "好的，那我下个月初再联系您"),
+    )
+    text = Summarizer().summarize(turns).text
+    assert "对报价有顾虑" not in text
+    assert "预算用完了" in text
 
 
 def test_summarize_empty_and_non_text_turns() -> None:
