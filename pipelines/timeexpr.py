@@ -229,7 +229,7 @@ _ATOMS = [
     r"(?:[:：](?P<iso_s>[0-5]\d))?(?!\d))?)",
     # Spans after a holiday: 春节后第一周, 年后上班第一周, 节后第一天; and 年前/年后/节前/节后/过完年.
     rf"(?P<hol>(?:(?P<hol_name>{_HOLIDAY_NAMES})(?:假期|长假|放假)?|(?P<hol_guarded>五一|十一)(?=假期|长假|放假|{_REL}|节)"
-    rf"(?:假期|长假|放假)?|(?P<hol_year>(?<![\d{_CN}几多半百千万去今明前后每新当同])年)(?=前|后)|(?P<hol_any>(?<![\d{_CN}几多半百千万每])节)(?=前|后)"
+    rf"(?:假期|长假|放假)?|(?P<hol_year>(?<![\d{_CN}几多半百千万去今明前后每新当同])年)(?=前|后)|(?P<hol_any>(?<![\d{_CN}几多半百千万每人亲师童女阳夕恩棍购物礼])节)(?=前|后)"
     rf"|(?P<hol_after>过完年|过了年|开年(?!会))"
     r"|(?P<hol_lunar>(?:大年|正月)初(?P<lun_d>十|[一二三四五六七八九])|正月(?P<lun_d2>十五|十[一二三四六七八九]|二十)|除夕|大年三十))"
     rf"(?P<hol_rel>{_REL})?(?:(?:上班|开工|复工|回来)?的?第(?P<hol_n>[一二三四1-4])个?(?P<hol_unit>周|星期|礼拜|天|个工作日))?)",
@@ -251,8 +251,9 @@ _ATOMS = [
     rf"(?P<dur>(?<![\d{_CN}第])(?P<dur_n>{_N_COUNT})\s?(?P<dur_unit>个?工作日|个?小时|个?钟头|个?星期|个?礼拜|周|个月|个半月|个半小时|个半钟头|天|日(?=之内|以内|内))"
     r"(?P<dur_rel>之内|以内|内|之后|以后|后|之前|以前|前)?)",
     # A bare day of the month: 15号, 二十号前, 20日之前.
-    rf"(?P<dday>(?<![\d{_CN}型编单账批第号#A-Za-z月])(?P<dday_n>{_N_DAY})\s?(?P<dday_u>号|日)"
-    r"(?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员方案]))",
+    rf"(?P<dday>(?<![\d{_CN}型编单账批第号#A-Za-z月.．])(?P<dday_n>{_N_DAY})(?:\s?(?P<dday_u>号|日)"
+    r"(?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员方案])"
+    rf"|(?=(?:[、和或]|或者)\s?(?:{_N_DAY})\s?号(?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员方案]))))",
     # 今天, 明早, 大后天, 第二天 …
     r"(?P<rday>(?P<rday_w>大大后天|大后天|大前天|明后天|后天|前天|明天|明日|明儿|明个|今天|今日|今儿|本日|当天|当日|当晚|昨天|昨日|昨儿|次日|翌日|第二天|隔天"
     r"|今晚|明晚|昨晚|今早|明早|今晨|明晨|今夜|明夜|这两天))",
@@ -286,6 +287,7 @@ _SUFFIX = re.compile(
 _DEADLINE_PREFIX = re.compile(r"(?:最迟|最晚|截止|截至|不晚于|不迟于|务必|必须)(?:到|在|于|是)?\s?$")
 _RECURRING = re.compile(r"每(?:天|日|周|星期|礼拜|月|年|晚)?$")
 _ALTERNATIVE = re.compile(r"\s?(?:或者|或是|还是|或|、|和|跟|以及|)\s?")
+_SHORT_GAP = re.compile(r"[^。！？!?\n\d]{1,4}")
 _RANGE = re.compile(r"\s?(?:到|至|[-~～—－])\s?")
 _STRONG_AFTER = re.compile(r"(?:开会|过来|出发|准时|见|到)")
 
@@ -435,6 +437,7 @@ def _resolve_chain(
     granularity: Granularity = "date"
     part: str | None = None
     clock: time | None = None
+    midnight = False
     for atom in chain:
         g = atom.m.group
         k = atom.kind
@@ -465,7 +468,7 @@ def _resolve_chain(
             if d_txt:
                 d = _to_int(d_txt)
                 if year is None:
-                    year = _nearest_year(today, month, d)
+                    year = _nearest_year(today, month, d, 30 if deadline else 120)
                 try:
                     day = date(year, month, d)
                 except ValueError:
@@ -521,7 +524,7 @@ def _resolve_chain(
                 day = min(near or days, key=lambda x: (abs((x - today).days), x < today))
         elif k == "slash":
             month, d = int(g("sl_m")), int(g("sl_d"))
-            year = year if year is not None else _nearest_year(today, month, d)
+            year = year if year is not None else _nearest_year(today, month, d, 30 if deadline else 120)
             try:
                 day = date(year, month, d)
             except ValueError:
@@ -549,7 +552,9 @@ def _resolve_chain(
         elif k == "eod":
             part = part or "eod"
         elif k == "hm":
-            clock = _clock(int(g("hm_h")), int(g("hm_m")), int(g("hm_s") or 0), part, business_hours=False)
+            h = int(g("hm_h"))
+            clock = _clock(h, int(g("hm_m")), int(g("hm_s") or 0), part, business_hours=False)
+            midnight = h == 24 or (h == 12 and part in ("evening", "night"))
         elif k == "clk":
             h = _to_int(g("clk_h"))
             if g("clk_half"):
@@ -562,6 +567,7 @@ def _resolve_chain(
             if mi > 59 or (g("clk_s") and _to_int(g("clk_s")) > 59):
                 return None
             clock = _clock(h, mi, _to_int(g("clk_s")) if g("clk_s") else 0, part)
+            midnight = h == 24 or (h == 12 and part in ("evening", "night"))
     if day is None and anchor is not None and year is None and month is None:
         day = anchor
     if day is None:
@@ -571,14 +577,9 @@ def _resolve_chain(
             day = today
     if clock is None and part == "noon":
         clock = time(12, 0)
-    if clock is not None and clock == time(0, 0) and _late_midnight(chain):
-        day += timedelta(1)
+    if midnight:
+        day += timedelta(1)  # 24:00 / 晚上12点 is the midnight at the end of the day
     return _Resolved(day, clock, "datetime" if clock is not None else granularity)
-
-
-def _late_midnight(chain: list[_Atom]) -> bool:
-    # 晚上12点 / 半夜12点 is the midnight at the end of the day.
-    return any(a.kind == "dpart" and _DAYPARTS[a.m.group("dpart_w")] in ("evening", "night") for a in chain)
 
 
 def _clock(h: int, mi: int, s: int, part: str | None, *, business_hours: bool = True) -> time | None:
@@ -599,16 +600,16 @@ def _clock(h: int, mi: int, s: int, part: str | None, *, business_hours: bool = 
     return time(h, mi, s)
 
 
-def _nearest_year(today: date, month: int, day: int) -> int:
+def _nearest_year(today: date, month: int, day: int, past_days: int = 120) -> int:
     """The year for a month/day said without one: the nearest occurrence, unless that lies more
-    than four months back (then the next one): 12月29号 said on 7 January is last year's, 9月30日
-    said in March is this year's."""
+    than ``past_days`` back (then the next one): 12月29号 said on 7 January is last year's, 9月30日
+    said in March is this year's. Deadlines pass a shorter window."""
     dates = []
     for y in (today.year - 1, today.year, today.year + 1):
         dates.append(date(y, month, min(day, calendar.monthrange(y, month)[1])))
     future = min(d for d in dates if d >= today)
     past = max((d for d in dates if d < today), default=None)
-    if past is not None and (today - past).days < (future - today).days and (today - past).days <= 120:
+    if past is not None and (today - past).days < (future - today).days and (today - past).days <= past_days:
         return past.year
     return future.year
 
@@ -807,6 +808,14 @@ def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
             and _range_compatible(previous[0], chain)
         ):
             context, anchor = _context(previous[0], chain), previous[2]
+        # 下周吧，周三下午可以 / 下个月吧，12号: a bare day right after a week or month falls in it.
+        elif (
+            previous is not None
+            and _period_start(previous[0], previous[2]) is not None
+            and _SHORT_GAP.fullmatch(text, previous[1], start)
+            and (chain[0].kind == "dday" or (chain[0].kind == "wk" and chain[0].m.group("wk_pre") is None))
+        ):
+            anchor = _period_start(previous[0], previous[2])
         # A range (周三到周五, 3点到5点, 1月20日至25日) is one mention, resolved at its end.
         if suffix is None and i < len(chains):
             nxt = chains[i]
@@ -838,6 +847,18 @@ def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
             mentions.append(mention)
             previous = (context + chain, end, mention.value.date())
     return tuple(mentions)
+
+
+def _period_start(atoms: list[_Atom], day: date) -> date | None:
+    """The first day of a bare week (下周) or month (下个月) mention, else None."""
+    if len(atoms) != 1:
+        return None
+    g = atoms[0].m.group
+    if atoms[0].kind == "wk" and g("wk_pre") is not None and g("wk_d") is None:
+        return day - timedelta(day.weekday())
+    if atoms[0].kind == "mon" and atoms[0].hi == 1:
+        return day.replace(day=1)
+    return None
 
 
 def _suffix(text: str, chain: list[_Atom], end: int) -> tuple[str | None, int]:
