@@ -238,6 +238,9 @@ _ATOMS = [
     rf"(?P<yrel>(?<![\d{_CN}几多半])(?P<yrel_w>今|明|去|前|后|上(?=年[底初末度]))年(?P<yrel_p>底|初|末)?)",
     rf"(?P<yabs>(?<![\dA-Za-z])(?P<yabs_y>(?:19|20)\d\d|[一二][〇零一二三四五六七八九]{{3}}|(?:\d\d|[零〇一二三四五六七八九]{{2}})(?=年\s?(?:{_N_MONTH})月))"
     r"\s?年(?P<yabs_p>底|初|末)?)",
+    # Quarters and half years: 一季度, 第三季度末, Q2, 下个季度, 下半年.
+    r"(?P<qtr>(?:(?P<qtr_rel>下下个?|下一?个?|这一?个?|本|上一?个?)季度|(?<![\dA-Za-z一二三四五六七八九十])(?:第?(?P<qtr_n>[一二三四1-4])季度"
+    r"|[Qq](?P<qtr_q>[1-4])(?!\d))|(?<![\d一二三四五六七八九十])(?P<half>上|下)半年)(?P<qtr_p>末|底|初)?)",
     # Months: 下个月, 本月底, 3月15日, 十二月初, 1月下旬.
     rf"(?P<mon>(?:(?P<mon_rel>这一?个?|本|当|同|下下一?个?|下一?个?|上上一?个?|上一?个?)|(?<![\d个几两{_CN}])(?P<mon_n>{_N_MONTH}))\s?月份?"
     rf"(?:(?P<mon_p>上旬|中旬|下旬|底|初|中|末)|的?第(?P<mon_wn>[一二三四五1-5])个?(?:周|星期|礼拜)(?P<mon_wd>[一二三四五六日天])?|(?P<mon_last>的?最后一(?:周|个星期|个礼拜))|(?P<mon_d>{_N_DAY})\s?[日号](?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员])"
@@ -273,12 +276,13 @@ _ATOMS = [
 _STARTS = (
     "[0-9零〇一二两三四五六七八九十半明后前今昨当这本下上去周星礼年月节凌早午晚夜]|中[午秋旬]|大[后前年大]|同月|国庆"
     "|开年|正月|清[明晨]|过[完了年]|春节|元[旦宵]|劳动|端午|圣诞|除夕|收工|深夜|傍晚|次日|翌日|隔天|第二天"
+    "|第[一二三四1-4]季|[Qq][1-4]"
 )
 _SCANNER = re.compile(f"(?=(?:{_STARTS}))(?:" + "|".join(_ATOMS) + ")")
 
 # A cheap pre-check: every expression contains one of these; most messages without a time don't.
 _PRECHECK = re.compile(
-    r"[天日号周期拜月年点點时午晚早晨夜凌班节旦今明昨:：/\-秋庆宵诞夕旬]|五一|十一|\d{4}[./]\d"
+    r"[天日号周期拜月年点點时午晚早晨夜凌班节旦今明昨:：/\-秋庆宵诞夕旬季]|五一|十一|\d{4}[./]\d|[Qq][1-4]"
 )
 
 _SUFFIX = re.compile(
@@ -351,6 +355,8 @@ def _atom(m: re.Match[str]) -> _Atom | None:
         lo = 0 if g("mon_rel") is not None else 1
         hi = 2 if (g("mon_p") or g("mon_d") or g("mon_dd") or g("mon_wn") or g("mon_last")) else 1
         return _Atom(kind, s, e, lo, hi, m)
+    if kind == "qtr":
+        return _Atom(kind, s, e, 0 if g("qtr_rel") is not None else 1, 2, m)
     if kind == "mpart":
         return _Atom(kind, s, e, 2, 2, m)
     if kind == "xun":
@@ -489,6 +495,9 @@ def _resolve_chain(
                 if year is None:
                     year = _nearest_year(today, month, 15)
                 day, granularity = _month_end(year, month), "period"
+        elif k == "qtr":
+            day = _resolve_quarter(atom.m, today, year)
+            granularity = "period"
         elif k in ("mpart", "xun"):
             p = g("mpart_p") if k == "mpart" else g("xun_p") + "旬"
             if month is None:
@@ -622,6 +631,25 @@ def _month_week(year: int, month: int, n: int) -> date:
     while first.weekday() >= 5:
         first += timedelta(1)
     return _friday(first) + timedelta(7 * (n - 1))
+
+
+def _resolve_quarter(m: re.Match[str], today: date, year: int | None) -> date:
+    """The last day of a quarter or half year (the first month's last day for 季度初)."""
+    g = m.group
+    if g("half") is not None:
+        first_month, months = (1 if g("half") == "上" else 7), 6
+    else:
+        months = 3
+        if g("qtr_rel") is not None:
+            shift = _MONTH_SHIFT[g("qtr_rel").replace("个", "").replace("一", "")]
+            y, first_month = _add_months(today.year, today.month - (today.month - 1) % 3, 3 * shift)
+            year = y
+        else:
+            first_month = 3 * (_to_int(g("qtr_n") or g("qtr_q")) - 1) + 1
+    last_month = first_month + (0 if g("qtr_p") == "初" else months - 1)
+    if year is None:
+        year = _nearest_year(today, first_month, 1)  # 下半年 said in January is this year's
+    return _month_end(year, last_month)
 
 
 def _nth_weekday(year: int, month: int, n: int, weekday: int) -> date:

@@ -75,6 +75,10 @@ RESOLUTION = (
     ("本月25号前", MON, "2026-01-25", "date", True),
     ("这个月底前", MON, "2026-01-31", "date", True),
     ("1月下旬", MON, "2026-01-31", "period", False),
+    ("下个季度", MON, "2026-06-30", "period", False),
+    ("Q3", MON, "2026-09-30", "period", False),
+    ("明年一季度", MON, "2027-03-31", "period", False),
+    ("下半年", MON, "2026-12-31", "period", False),
     ("一个月内", JAN30, "2026-02-28", "date", True),
     ("下月初", MON, "2026-02-05", "period", False),
     ("3月第一周", MON, "2026-03-06", "period", False),
@@ -166,6 +170,7 @@ NEGATIVES = (
     "三年前就用你们的了",
     "1、2号线换乘",
     "愚人节前一天",
+    "这里四季如春",
 )
 # fmt: on
 
