@@ -210,7 +210,7 @@ def _year_to_int(s: str, today: date) -> int:
 # --- the scanner -------------------------------------------------------------------------------
 
 _CN = "零〇一二两三四五六七八九十"
-_N_MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
+_N_MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九元]"
 _N_DAY = (
     r"3[01]|[12]\d|0?[1-9]|三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九]"
 )
@@ -258,14 +258,14 @@ _ATOMS = [
     r"(?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员方案])"
     rf"|(?=(?:[、和或]|或者)\s?(?:{_N_DAY})\s?号(?![线楼栋门院房室厅柜仓库机台位店车道口馆桌座床箱包件厂区站场码字人员方案]))))",
     # 今天, 明早, 大后天, 第二天 …
-    r"(?P<rday>(?P<rday_w>大大后天|大后天|大前天|明后天|后天|前天|明天|明日|明儿|明个|今天|今日|今儿|本日|当天|当日|当晚|昨天|昨日|昨儿|次日|翌日|第二天|隔天"
+    r"(?P<rday>(?P<rday_w>大大后天|大后天|大前天|明后天|后天|前天|明天|明日|明儿个|明儿|明个|今天|今日|今儿个|今儿|本日|当天|当日|当晚|昨天|昨日|昨儿|次日|翌日|第二天|隔天"
     r"|今晚|明晚|昨晚|今早|明早|今晨|明晨|今夜|明夜|这两天))",
     # Weekdays and weeks: 下周三, 本周五, 星期天, 周末, 下下周, 本周.
     rf"(?P<wk>(?:(?P<wk_pre>下下下|下下个?|下一?个?|这一?个?|本|上上个?|上一?个?)|(?<![\d{_CN}第])|(?<=[周期拜][一二三四五六日天]))(?:{_WEEK})"
     rf"(?:的?(?:{_WEEK})(?={_WEEKDAY}))?(?P<wk_d>{_WEEKDAY}|末)?)",
     # Parts of the day; 下班前 carries its own deadline.
     r"(?P<eod>(?P<eod_w>下班|收工|上班)(?P<eod_r>之前|以前|前|之后|以后|后))",
-    r"(?P<dpart>(?P<dpart_w>凌晨|清晨|早晨|早上|一早|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|半夜|深夜)(?!好))",
+    r"(?P<dpart>(?P<dpart_w>凌晨|清晨|早晨|早上|一大早|一早|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|半夜|深夜)(?!好))",
     # Clock times: 15:00, 10点半, 三点一刻, 3点15, 9点钟, 3时1刻.
     r"(?P<hm>(?<![\d:：.])(?P<hm_h>[01]?\d|2[0-4])[:：](?P<hm_m>[0-5]\d)(?:[:：](?P<hm_s>[0-5]\d))?(?![\d:：])(?:时(?![间候期段]))?)",
     rf"(?P<clk>(?<![\d.第个返让降扣提加涨跌差低高多少税息价{_CN}])(?P<clk_h>{_N_HOUR})(?:点|點|(?<=\d)时)(?P<clk_z>钟|整)?"
@@ -275,7 +275,7 @@ _ATOMS = [
 # Every atom starts with one of these; the lookahead lets the scan skip other positions fast.
 _STARTS = (
     "[0-9零〇一二两三四五六七八九十半明后前今昨当这本下上去周星礼年月节凌早午晚夜]|中[午秋旬]|大[后前年大]|同月|国庆"
-    "|开年|正月|清[明晨]|过[完了年]|春节|元[旦宵]|劳动|端午|圣诞|除夕|收工|深夜|傍晚|次日|翌日|隔天|第二天"
+    "|开年|正月|清[明晨]|过[完了年]|春节|元[旦宵月]|劳动|端午|圣诞|除夕|收工|深夜|傍晚|次日|翌日|隔天|第二天"
     "|第[一二三四1-4]季|[Qq][1-4]"
 )
 _SCANNER = re.compile(f"(?=(?:{_STARTS}))(?:" + "|".join(_ATOMS) + ")")
@@ -298,13 +298,13 @@ _STRONG_AFTER = re.compile(r"(?:开会|过来|出发|准时|见|到)")
 _DEADLINE_SUFFIXES = frozenset({"之前", "以前", "前", "之内", "以内", "内", "为止"})
 
 _DAYPARTS = {
-    "凌晨": "dawn", "清晨": "morning", "早晨": "morning", "早上": "morning", "一早": "morning",
+    "凌晨": "dawn", "清晨": "morning", "早晨": "morning", "早上": "morning", "一早": "morning", "一大早": "morning",
     "上午": "morning", "中午": "noon", "午后": "afternoon", "下午": "afternoon", "傍晚": "evening",
     "晚上": "evening", "晚间": "evening", "夜里": "night", "夜间": "night", "半夜": "night", "深夜": "night",
 }  # fmt: skip
 _RELDAYS = {
     "大后天": (3, None), "大前天": (-3, None), "明后天": (2, None), "后天": (2, None), "前天": (-2, None),
-    "明天": (1, None), "明日": (1, None), "明儿": (1, None), "明个": (1, None), "今天": (0, None),
+    "明天": (1, None), "明日": (1, None), "明儿个": (1, None), "今儿个": (0, None), "明儿": (1, None), "明个": (1, None), "今天": (0, None),
     "今日": (0, None), "今儿": (0, None), "当天": (0, None), "当日": (0, None), "昨天": (-1, None),
     "昨日": (-1, None), "昨儿": (-1, None), "次日": (1, None), "翌日": (1, None), "第二天": (1, None),
     "隔天": (1, None), "今晚": (0, "evening"), "明晚": (1, "evening"), "昨晚": (-1, "evening"),
@@ -469,7 +469,7 @@ def _resolve_chain(
                     base_year, today.month, _MONTH_SHIFT[rel.replace("个", "").replace("一", "")]
                 )
             else:
-                month = _to_int(g("mon_n"))
+                month = 1 if g("mon_n") == "元" else _to_int(g("mon_n"))  # 元月 is January
             d_txt = g("mon_d") or g("mon_dd")
             if d_txt:
                 d = _to_int(d_txt)
@@ -556,6 +556,8 @@ def _resolve_chain(
         elif k == "wk":
             base = anchor if anchor is not None and g("wk_pre") is None else today
             day, granularity = _resolve_week(g("wk_pre"), g("wk_d"), base, day)
+            if g("wk_d") == "末" and deadline:
+                day, granularity = day - timedelta(1), "date"  # 周末前: by Friday
         elif k == "dpart":
             part = _DAYPARTS[g("dpart_w")]
         elif k == "eod":

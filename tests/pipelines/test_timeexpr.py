@@ -126,6 +126,11 @@ RESOLUTION = (
     ("2026年1月23日17:00前", MON, "2026-01-23T17:00:00+08:00", "datetime", True),
     ("二〇二六年三月五日", MON, "2026-03-05", "date", False),
     ("三月十五号", MON, "2026-03-15", "date", False),
+    ("元月20号", DEC30, "2026-01-20", "date", False),
+    ("周末之前", MON, "2026-01-16", "date", True),  # by the end of the working week
+    ("这个周末", MON, "2026-01-17", "period", False),
+    ("明儿个一大早", MON, "2026-01-13", "date", False),
+    ("下礼拜三", MON, "2026-01-21", "date", False),
 )
 # fmt: on
 
