@@ -6,22 +6,36 @@ The CRM record needs ``next_action.due`` and ``support_needed[].due`` as either 
 against a reference datetime (the interaction's ``occurred_at``), with the conventions of
 ``shared/eval/README.md`` §1.4 (issue 4):
 
-* Monday starts a week. A bare 周X resolves to this week's X, or next week's once X has passed;
-  这周X/本周X is always this week's, 下周X the following calendar week, 上周X the previous one.
-* A week or other span (下周, 本周内, 春节后第一周) resolves to its Friday; a month span to its last
-  day; ``granularity`` is then ``"period"``.
+* Monday starts a week. A bare 周X resolves to this week's X, or next week's once X has passed
+  (today still counts); 这周X/本周X is always this week's, 下周X the following calendar week,
+  上周X the previous one. Past times (上周五, 昨天) resolve to the past; they are just not deadlines.
+* A span resolves to its conventional due day and has ``granularity == "period"``: a week (下周,
+  本周内, 春节后第一周) its Friday, a month (下个月, 3月份) its last day, 月初 the 5th, 月中 the 15th,
+  上旬/中旬 the 10th/20th, a quarter or half year (一季度, 下半年) its last day. 月底/年底 are dates.
+  周末前 is the Friday.
 * N个工作日内 counts Monday–Friday after the reference date (statutory holidays and make-up
-  working days are ignored: the convention of the labelled data).
-* 中午 is 12:00; 上午/下午/下班前 without a clock time give the date only.
-* A clock hour without 上午/下午 is read in business hours: 1–6 → 13–18 h, 7–12 as said.
-* A month/day without a year takes the year that puts it nearest the reference (12月29号 said on
-  7 January is last year's); a bare N号 deadline is the next such day on or after the reference.
+  working days are ignored: the convention of the labelled data). N天内/一周内/N个月内 add
+  calendar days/months; N小时内 is a datetime.
+* 中午 is 12:00; 上午/下午/下班前 without a clock time give the date only; 24:00 and 晚上12点
+  are the midnight ending the day.
+* A clock hour without 上午/下午 is read in business hours: 1–6 → 13–18 h, 7–12 as said. Colon
+  times (3:00, 15:00) are 24-hour.
+* A month/day without a year takes the nearest occurrence unless that lies more than four months
+  back (12月29号 said on 7 January is last year's; 9月30日 said in March is this year's); for a
+  deadline the window is a month. A bare N号 is the nearest such day unless more than a week
+  back (then next month's); a bare N号 deadline is never in the past.
+* A bare day or weekday continues the expression before it: 下周二或周三, 周三到周五, 3、4号,
+  下周吧，周一 (right after a bare week or month, it falls inside it). A range is one mention
+  resolved at its end.
 * 年前/春节前 is the eve of the Spring Festival; 年后/节后 is a period ending the Friday of the first
-  working week after the holiday. Spring Festival, Dragon Boat and Mid-Autumn dates are tabulated
-  for 2020–2035 (lunar dates cannot be computed cheaply); Qingming uses the solar-term formula.
-  Holidays outside the table are not resolved (no mention).
-* 尽快/马上/改天 carry no date and are *not* mentions. Lunar dates (腊月十八), recurring times (每周二)
-  and bare durations without 内/后/前 (三天, 三年的客户) are not mentions either.
+  working week after the holiday (the week holding the first working day, or the next week when
+  that day is a Thursday or later). Spring Festival, Dragon Boat and Mid-Autumn dates are
+  tabulated for 2020–2035 (lunar dates cannot be computed cheaply); Qingming uses the solar-term
+  formula; 正月初N/正月十五/除夕 count from the Spring Festival. Holidays outside the table are not
+  resolved (no mention).
+* 尽快/马上/改天 carry no date and are *not* mentions (the record builder leaves ``due`` null).
+  Other lunar dates (腊月十八), recurring times (每周二), bare durations without 内/后/前 (三天,
+  三年的客户) and M.D dates (9.4, too close to prices) are not mentions either.
 
 The scanner is a single alternation regex producing *atoms* (a year, a month, a day, a part of the
 day, a clock time, a holiday, a duration); adjacent atoms in the natural order
