@@ -305,6 +305,7 @@ _SUFFIX = re.compile(
 _DEADLINE_PREFIX = re.compile(r"(?:最迟|最晚|截止|截至|不晚于|不迟于|务必|必须)(?:到|在|于|是)?\s?$")
 _RECURRING = re.compile(r"每(?:天|日|周|星期|礼拜|月|年|晚)?$")
 _ALTERNATIVE = re.compile(r"\s?(?:或者|或是|还是|或|、|和|跟|以及|)\s?")
+_SAME_SENTENCE = re.compile(r"[^。！？!?\n；;\d]{1,12}")
 _SHORT_GAP = re.compile(r"[^。！？!?\n\d]{1,4}")
 _RANGE = re.compile(r"\s?(?:到|至|[-~～—－])\s?")
 _STRONG_AFTER = re.compile(r"(?:开会|过来|出发|准时|见|到)")
@@ -860,6 +861,14 @@ def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
             and (chain[0].kind == "dday" or (chain[0].kind == "wk" and chain[0].m.group("wk_pre") is None))
         ):
             anchor = _period_start(previous[0], previous[2])
+        # 明天上午我在，你们9点前到: a clock time with no day of its own, in the same sentence as a
+        # day, is on that day (and in its part of the day unless it names one).
+        elif (
+            previous is not None
+            and all(a.kind in ("clk", "hm", "dpart", "eod") for a in chain)
+            and _SAME_SENTENCE.fullmatch(text, previous[1], start)
+        ):
+            context = _day_context(previous[0], chain)
         # A range (周三到周五, 3点到5点, 1月20日至25日) is one mention, resolved at its end.
         if suffix is None and i < len(chains):
             nxt = chains[i]
@@ -891,6 +900,19 @@ def find_times(text: str, reference: datetime) -> tuple[TimeMention, ...]:
             mentions.append(mention)
             previous = (context + chain, end, mention.value.date())
     return tuple(mentions)
+
+
+def _day_context(previous: list[_Atom], chain: list[_Atom]) -> list[_Atom]:
+    if any(a.kind == "iso" and a.hi == 4 for a in previous):
+        return []  # a timestamp (2026-01-07 09:25:31) is not what a later clock time refers to
+    if not any(a.hi >= 2 and a.kind not in ("clk", "hm", "dpart", "eod", "dur") for a in previous):
+        return []
+    has_part = any(a.kind == "dpart" for a in chain)
+    return [
+        a
+        for a in previous
+        if a.hi < 4 and a.kind not in ("clk", "hm") and not (has_part and a.kind == "dpart")
+    ]
 
 
 def _period_start(atoms: list[_Atom], day: date) -> date | None:
