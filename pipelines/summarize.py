@@ -60,7 +60,10 @@ _W_POSITION = 0.01
 _KEEP_COMMITMENT = 1.3
 _MMR_TRADE_OFF = 0.6
 _MERGE_STATEMENTS = True
-_DUPLICATE = 0.8  # bigram cosine above which two sentences say the same
+_ANSWER_WINDOW = 6  # sentences after a customer point searched for the rep's reply
+_ANSWER_CHARS = 36  # consecutive rep sentences joined into one reply up to this length
+_DUPLICATE = 0.8
+_GRAPH_WINDOW = 120  # sentences compared with each other (long meetings stay linear)  # bigram cosine above which two sentences say the same
 
 
 # ---------------------------------------------------------------------------- public types
@@ -166,7 +169,7 @@ _SURNAMES = (
 _SEP = r"[\s，,、。.!！~～:：]"
 _TITLES = "总|工|经理|老师|姐|哥|主任|院长|科长|处长|校长|局长|部长|小姐|先生|女士|老板|师傅|总监|主管|医生|教授"
 _LEAD_FILLER = re.compile(
-    r"^(?:(?:您好|你好|(?:新年|早上|上午|下午|晚上)好|早安|亲爱的|亲亲|hi|hello|哈喽|在吗|在的|嗯嗯|哦哦|噢|喔|额|呃|唉|哎|诶|"
+    r"^(?:(?:您好|你好|(?:新年|早上|上午|下午|晚上)好|早安|大家好|各位好|朋友们好|亲爱的|亲亲|hi|hello|哈喽|在吗|在的|嗯嗯|哦哦|噢|喔|额|呃|唉|哎|诶|"
     r"好的|好滴|好嘞|okay|然后|就是说|对了|哈哈+|呵呵|不好意思|抱歉|"
     r"请问(?:一下|下)?|麻烦(?:您|你)?(?:问|咨询)(?:一下|下)?|"
     r"(?:我|我们)?(?:想|要)(?:请)?(?:问|咨询|请教)(?:一下|下)?|(?:我|我们)?(?:请)?(?:问|咨询|请教)(?:一下|下|个事|个问题)|"
@@ -387,21 +390,25 @@ def _units(turns: Sequence[Turn], *, min_chars: int = 2) -> list[_Unit]:
 # ---------------------------------------------------------------------------- ranking
 
 
-def _similarities(bigrams: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
+def _similarities(bigrams: Sequence[frozenset[str]], *, window: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Sentence graph weights and redundancy on character bigrams (pure).
+
+    Only sentences at most ``window`` positions apart are compared, which keeps hour-long meeting
+    transcripts linear; chats and e-mails are shorter than the window and get the full graph.
 
     Returns:
         TextRank's overlap similarity ``|A∩B| / (log|A| + log|B|)`` for the graph, and the cosine
         ``|A∩B| / sqrt(|A||B|)`` (in [0, 1]) for MMR.
     """
     n = len(bigrams)
-    graph, overlap = np.zeros((n, n)), np.eye(n)
+    reach = _GRAPH_WINDOW if window is None else window
+    graph, overlap = np.zeros((n, n), dtype=np.float32), np.eye(n, dtype=np.float32)
     logs = [math.log(len(b) + 1) for b in bigrams]
     for i in range(n):
         a = bigrams[i]
         if not a:
             continue
-        for j in range(i + 1, n):
+        for j in range(i + 1, min(n, i + 1 + reach)):
             b = bigrams[j]
             common = len(a & b) if b else 0
             if common:
@@ -415,13 +422,18 @@ def _textrank(sim: np.ndarray, *, damping: float = 0.85, iterations: int = 30) -
     n = sim.shape[0]
     if n == 0:
         return np.zeros(0)
-    w = sim.copy()
+    w = np.array(sim, dtype=np.float64)
     np.fill_diagonal(w, 0.0)
     out = w.sum(axis=1, keepdims=True)
     w = np.divide(w, out, out=np.zeros_like(w), where=out > 0)
+    wt = np.ascontiguousarray(w.T)
     scores = np.ones(n)
     for _ in range(iterations):
-        scores = (1 - damping) + damping * (w.T @ scores)
+        updated = (1 - damping) + damping * (wt @ scores)
+        converged = float(np.abs(updated - scores).max()) < 1e-6
+        scores = updated
+        if converged:
+            break
     normalised: np.ndarray = scores / scores.mean()
     return normalised
 
@@ -436,16 +448,16 @@ def _mmr(
 ) -> list[int]:
     """Maximal marginal relevance: pick ``k`` indices, each relevant and unlike those picked (pure)."""
     lam = _MMR_TRADE_OFF if trade_off is None else trade_off
-    pool = list(range(len(relevance)) if candidates is None else candidates)
+    pool = np.arange(len(relevance)) if candidates is None else np.asarray(candidates, dtype=np.intp)
+    gain = lam * np.asarray(relevance, dtype=np.float64)[pool]
+    redundancy = np.zeros(len(pool))  # max similarity to anything picked so far
     picked: list[int] = []
-    while pool and len(picked) < k:
-        best = max(
-            pool,
-            key=lambda i: lam * relevance[i]
-            - (1 - lam) * max((sim[i, j] for j in picked), default=0.0),
-        )
-        picked.append(best)
-        pool.remove(best)
+    for _ in range(min(k, len(pool))):
+        scores = gain - (1 - lam) * redundancy
+        best = int(np.argmax(scores))  # first of equals: earlier sentences win ties
+        picked.append(int(pool[best]))
+        gain[best] = -np.inf
+        redundancy = np.maximum(redundancy, sim[pool, pool[best]])
     return picked
 
 
@@ -831,12 +843,13 @@ def _turn_text(unit: _Unit, start: int, end: int) -> str:
     return unit.raw[start - unit.start : end - unit.start]
 
 
-def _answer_to(units: Sequence[_Unit], i: int, *, window: int = 6, max_chars: int = 36) -> tuple[int, ...]:
+def _answer_to(units: Sequence[_Unit], i: int) -> tuple[int, ...]:
     """The rep's reply to unit ``i``: the first rep statements after it, before the customer
     moves on to a new question (pure). Rep questions ("订单号多少？") are not answers."""
     picked: list[int] = []
     size = 0
-    for j in range(i + 1, min(len(units), i + 1 + window)):
+    max_chars = _ANSWER_CHARS
+    for j in range(i + 1, min(len(units), i + 1 + _ANSWER_WINDOW)):
         u = units[j]
         if u.speaker != "rep":
             if picked or (u.question and u.turn != units[i].turn):

@@ -19,6 +19,7 @@ from pipelines.summarize import (
     _is_question,
     _merge,
     _mmr,
+    _similarities,
     _textrank,
 )
 
@@ -166,6 +167,25 @@ def test_summarize_mmr_skips_near_duplicates() -> None:
     assert _mmr(relevance, sim, 2) == [0, 2]
     assert _mmr(relevance, sim, 2, trade_off=1.0) == [0, 1]
     assert _mmr(relevance, sim, 5, candidates=[1, 2]) == [1, 2]
+
+
+def test_summarize_similarities_compare_only_within_the_window() -> None:
+    same = frozenset({"报价", "价单", "单发"})
+    graph, overlap = _similarities([same, same, same], window=1)
+    assert graph[0, 1] > 0 and graph[1, 2] > 0
+    assert graph[0, 2] == 0 and overlap[0, 2] == 0
+    assert overlap[0, 1] == pytest.approx(1.0)
+    assert np.allclose(np.diag(overlap), 1.0)
+
+
+def test_summarize_long_meeting_stays_bounded() -> None:
+    turns = tuple(
+        Turn(i, "customer" if i % 2 else "rep", f"第{i}个议题我们讨论一下交付计划和付款节点，你们能不能按月结算？")
+        for i in range(400)
+    )
+    summary = Summarizer().summarize(turns)
+    assert 0 < len(summary.text) <= SummarizeOptions().max_chars + 1
+    assert len(summary.key_statements) == 3
 
 
 def test_summarize_textrank_favours_the_central_sentence() -> None:
