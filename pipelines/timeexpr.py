@@ -26,7 +26,8 @@ against a reference datetime (the interaction's ``occurred_at``), with the conve
   back (then next month's); a bare N号 deadline is never in the past.
 * A bare day or weekday continues the expression before it: 下周二或周三, 周三到周五, 3、4号,
   下周吧，周一 (right after a bare week or month, it falls inside it). A range is one mention
-  resolved at its end.
+  resolved at its end. A clock time with no day of its own takes the day said earlier in the
+  same sentence (明天上午我在，你们9点前到 → tomorrow 09:00); otherwise it is today.
 * 年前/春节前 is the eve of the Spring Festival; 年后/节后 is a period ending the Friday of the first
   working week after the holiday (the week holding the first working day, or the next week when
   that day is a Thursday or later). Spring Festival, Dragon Boat and Mid-Autumn dates are
