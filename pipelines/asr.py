@@ -46,9 +46,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 import numpy as np
 
 from pipelines.audio import DecodedAudio, channels_differ, is_silent, load_audio
+from pipelines.textnorm import to_simplified
 
 if TYPE_CHECKING:
-    import opencc
     from faster_whisper import WhisperModel
 
 __all__ = [
@@ -537,18 +537,6 @@ def _choose_layout(decoded: DecodedAudio, layout: str) -> tuple[tuple[np.ndarray
 # ---------------------------------------------------------------- postprocessing (pure)
 
 
-@lru_cache(maxsize=1)
-def _t2s() -> opencc.OpenCC:
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def _to_simplified(text: str) -> str:
-    # TODO(issue 5): switch to pipelines.textnorm.to_simplified when that module lands.
-    return _t2s().convert(text) if text else text
-
-
 # Whole-segment texts Whisper is known to invent on silence, music and noise (its training data
 # had YouTube subtitle credits). Compared after removing punctuation and spaces, lower-cased.
 _HALLUCINATED_EXACT = frozenset(
@@ -634,7 +622,7 @@ _QUESTION_ENDINGS = (
 
 def clean_segment_text(text: str) -> str:
     """Simplified script, collapsed decoding loops, normalised spacing (no punctuation added)."""
-    text = _to_simplified(text.strip())
+    text = to_simplified(text.strip())
     text = _REPEAT_CHAR.sub(r"\1\1\1", text)
     text = _REPEAT_UNIT.sub(r"\1\1", text)
     return re.sub(r"\s+", " ", text).strip()
@@ -722,7 +710,7 @@ def _postprocess(raw: Sequence[Any], *, speaker: Speaker, channel: int | None) -
                 Word(
                     start_s=round(float(w.start), 3),
                     end_s=round(float(w.end), 3),
-                    text=_to_simplified(w.word).strip(),
+                    text=to_simplified(w.word).strip(),
                     probability=round(float(w.probability), 4),
                 )
                 for w in seg.words
