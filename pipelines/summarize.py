@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -629,6 +630,7 @@ class TransformersGenerator:
         self._tokenizer: Any = None
         self._model: Any = None
         self._seq2seq = True
+        self._lock = threading.Lock()  # requests may race to the first load
 
     @property
     def model_id(self) -> str:
@@ -637,6 +639,11 @@ class TransformersGenerator:
     def _load(self) -> None:
         if self._model is not None:
             return
+        with self._lock:
+            if self._model is None:
+                self._load_locked()
+
+    def _load_locked(self) -> None:
         from pathlib import Path
 
         from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
