@@ -1,0 +1,1218 @@
+"""Risk-signal detection and keyword extraction (issue 3).
+
+Managers mute an alert channel that cries wolf, and a missed "今年的钱已经花完了" loses a deal
+silently. A substring list fails on real sales talk in three ways, and this module answers each:
+
+* **How customers really write and speak.** Text is folded before matching (width, case,
+  Traditional → Simplified, symbols and repeats: ``太*贵`` / ``太太贵`` / ``太貴``; see
+  ``pipelines.textnorm``), lexicon patterns have slots (``预算{0,4}(没了|不够|冻结)``) and named
+  lists (``@brand``), and call transcripts get a pinyin pass that catches ASR homophones
+  (招镖 / 遇算) at a lower confidence.
+* **Negations and the rep's own words.** Context rules run only around a hit: a negation
+  before it (不/没/别/无需/不用/哪里 …), a denial after it (倒不至于 …), a resolution
+  (已经解冻 …), exclusions per entry and category, the rep's probing questions and
+  reassurances (no signal) versus a rep restating the customer (signal with speaker ``rep``),
+  a customer denying what the rep just asked, and quoted e-mail history, signatures and
+  disclaimers (no signal). All cue lists are data in ``lexicons/risk/context.yaml``.
+* **Speed.** One Aho-Corasick pass (pyahocorasick) over the folded text of a whole
+  conversation; slot patterns are verified with an anchored regex only where their first
+  segment hit; offsets are mapped back only for what is reported.
+
+Lexicon format, pattern language and versioning: ``lexicons/README.md``.
+
+Exceptions: ``LexiconError`` (a ``ValueError``) — a lexicon file is malformed; its message
+starts with ``path:line:``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import product
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import numpy as np
+
+from pipelines.conversation import Speaker, Turn
+from pipelines.textnorm import normalize, normalize_with_index, to_pinyin_codes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipelines.semantic import Embedder, SemanticTracker
+
+__all__ = [
+    "RiskCategory",
+    "CATEGORIES",
+    "SpeakerScope",
+    "RiskSignal",
+    "DetectorOptions",
+    "LexiconEntry",
+    "ContextRules",
+    "Lexicon",
+    "LexiconError",
+    "Pattern",
+    "compile_pattern",
+    "load_lexicon",
+    "PhraseDetector",
+    "extract_keywords",
+    "load_idf",
+    "load_stopwords",
+    "DEFAULT_LEXICON_DIR",
+]
+
+logger = logging.getLogger(__name__)
+
+RiskCategory = Literal["price", "budget", "procurement", "decision_delay", "competitor", "churn", "trust", "payment"]
+CATEGORIES: tuple[RiskCategory, ...] = get_args(RiskCategory)
+SpeakerScope = Literal["customer", "rep", "any"]
+Method = Literal["lexicon", "pinyin", "semantic"]
+
+DEFAULT_LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
+
+#: Break characters of the folded text (see ``pipelines.textnorm``); a slot never spans one.
+_BREAKS = "，。！？；：、,.!?;:\n "
+_SENTENCE_BREAKS = "。！？!?\n"
+# A slot may span a pause (space between hanzi) but never punctuation or a line break.
+_GAP_CLASS = "[^" + re.escape(_BREAKS.replace(" ", "")) + "]"
+_MAX_EXPANSION = 20000
+_PINYIN_MIN_CHARS = 3
+_MAX_QUOTE = 40
+_NEAR = 24
+
+
+# ============================================================================ public types
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSignal:
+    """One customer risk signal.
+
+    Attributes:
+        category: one of ``CATEGORIES``.
+        quote: the shortest clause carrying the signal; ``turn_text[start:end] == quote``.
+        speaker: who said it: ``customer`` (turns of unknown speaker count as customer) or
+            ``rep`` when the rep restates or relays a customer's risk. Only ``customer``
+            signals should raise alerts.
+        turn: ``Turn.index`` of the turn it was found in.
+        start: offset of ``quote`` in the turn's text (code points).
+        end: end offset (exclusive).
+        confidence: 0..1; exact lexicon hits score highest, pinyin and semantic lower.
+        severity: 1 (minor) .. 3 (deal-threatening), from the lexicon entry.
+        entry_id: the lexicon entry id, or ``semantic:<category>``.
+        method: ``lexicon``, ``pinyin`` (ASR homophone) or ``semantic`` (paraphrase).
+        tags: action tags of the lexicon entry (e.g. ``card:price-objection``).
+    """
+
+    category: RiskCategory
+    quote: str
+    speaker: Speaker
+    turn: int
+    start: int
+    end: int
+    confidence: float
+    severity: int
+    entry_id: str
+    method: Method
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorOptions:
+    """Per-call knobs.
+
+    Attributes:
+        pinyin: run the homophone pass (the service turns it on for call/meeting transcripts).
+        semantic: run the paraphrase trackers (needs an ``Embedder``).
+        semantic_threshold: cosine threshold; ``None`` uses the calibrated default.
+    """
+
+    pinyin: bool = False
+    semantic: bool = False
+    semantic_threshold: float | None = None
+
+
+class LexiconError(ValueError):
+    """A lexicon file is malformed. The message starts with ``path:line:``."""
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconEntry:
+    """One risk cue: patterns that all mean the same thing.
+
+    Attributes:
+        id: unique id, ``<category>.<name>``.
+        category: the risk category.
+        severity: 1..3.
+        patterns: source patterns (see ``compile_pattern``).
+        exclude: patterns that cancel a hit when found in the same sentence.
+        speaker: ``customer`` (default: customer turns; rep turns only when restating),
+            ``any`` (rep turns too, unless a probe) or ``rep`` (rep turns only: relays).
+        tags: action tags passed through to the signal.
+        source: ``path:line`` where the entry is defined.
+    """
+
+    id: str
+    category: RiskCategory
+    severity: int
+    patterns: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    speaker: SpeakerScope = "customer"
+    tags: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRules:
+    """Cue lists for the context rules (``lexicons/risk/context.yaml``); all are patterns.
+
+    Attributes:
+        negators: a negation just before a hit cancels it (不/没/别/无需 …).
+        not_negators: words that contain a negator but do not negate (不得不, 不好意思 …).
+        denials_after: a denial right after a hit cancels it (倒不至于, 谈不上 …).
+        resolutions: later in the same turn, a resolution cancels it (已经解冻 …).
+        restate_cues: in a rep turn, a hit after one of these is the rep restating the
+            customer (signal with speaker ``rep``).
+        probe_cues: in a rep turn, a hit after one of these is a probing or hypothetical
+            question (no signal).
+        relay_cues: a rep turn containing one of these relays the customer's situation
+            throughout (internal e-mail, meeting summary).
+        answer_denials: a customer turn that starts with one of these denies the rep's
+            preceding question: hits of the probed categories are dropped.
+        conditionals: between a negator and the hit, one of these makes the negation a
+            condition, not a denial (你们不降我们就换: the 不 does not negate 换).
+        negation_window: how many characters before a hit are searched for a negator.
+    """
+
+    negators: tuple[str, ...] = ()
+    not_negators: tuple[str, ...] = ()
+    denials_after: tuple[str, ...] = ()
+    resolutions: tuple[str, ...] = ()
+    restate_cues: tuple[str, ...] = ()
+    probe_cues: tuple[str, ...] = ()
+    relay_cues: tuple[str, ...] = ()
+    answer_denials: tuple[str, ...] = ()
+    conditionals: tuple[str, ...] = ()
+    negation_window: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """A loaded, validated risk lexicon.
+
+    Attributes:
+        version: e.g. ``risk-2026.11.1``; travels with every result.
+        entries: the risk entries.
+        lists: named alternations usable in patterns as ``@name``.
+        allow: allowlist patterns: a risk hit overlapping one is dropped (中标公示 …).
+        category_exclude: per category, exclusion patterns for all its entries.
+        context: the context-rule cue lists.
+        semantic_examples: example sentences per category for the semantic trackers.
+        directory: where it was loaded from.
+    """
+
+    version: str
+    entries: tuple[LexiconEntry, ...]
+    lists: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    allow: tuple[str, ...] = ()
+    category_exclude: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    context: ContextRules = ContextRules()
+    semantic_examples: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    directory: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def pattern_count(self) -> int:
+        return sum(len(e.patterns) for e in self.entries)
+
+
+# ============================================================================ pattern language
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A compiled pattern: literal segments separated by gaps.
+
+    ``segments[i]`` is the set of normalised literal strings segment ``i`` can be; ``gaps[i]``
+    is the ``(min, max)`` number of arbitrary characters (never a clause break) between
+    segment ``i`` and ``i + 1``.
+    """
+
+    source: str
+    segments: tuple[tuple[str, ...], ...]
+    gaps: tuple[tuple[int, int], ...]
+
+    @property
+    def is_literal(self) -> bool:
+        return not self.gaps
+
+    def regex(self) -> str:
+        """The pattern as a Python regex over normalised text (lazy gaps)."""
+        parts = [_alternation(self.segments[0])]
+        for (lo, hi), seg in zip(self.gaps, self.segments[1:], strict=True):
+            parts.append(f"({_GAP_CLASS}{{{lo},{hi}}}?)")
+            parts.append(_alternation(seg))
+        return "".join(parts)
+
+    def tail_regex(self, encode: Any = None) -> str | None:
+        """Regex for everything after the first segment (``None`` for a literal pattern)."""
+        if not self.gaps:
+            return None
+        parts = []
+        for (lo, hi), seg in zip(self.gaps, self.segments[1:], strict=True):
+            parts.append(f"({_GAP_CLASS}{{{lo},{hi}}}?)")
+            if encode is not None:
+                table = encode(seg)
+                seg = tuple(table[x] for x in seg)
+            parts.append(_alternation(seg))
+        return "".join(parts)
+
+
+def _alternation(alternatives: Iterable[str]) -> str:
+    alts = sorted(set(alternatives), key=lambda s: (-len(s), s))
+    return "(?:" + "|".join(re.escape(a) for a in alts) + ")"
+
+
+class _PatternSyntaxError(ValueError):
+    pass
+
+
+class _Parser:
+    """Recursive descent over the pattern mini-language.
+
+    pattern := seq (GAP seq)*          GAP := '{' m [',' n] '}'
+    seq     := item*                   item := atom '?'?
+    atom    := CHAR | '\\' CHAR | '[' CHAR+ ']' | '(' seq ('|' seq)* ')' | '@' NAME
+    """
+
+    def __init__(self, src: str, lists: Mapping[str, tuple[str, ...]]) -> None:
+        self.src = src
+        self.pos = 0
+        self.lists = lists
+
+    def error(self, msg: str) -> _PatternSyntaxError:
+        return _PatternSyntaxError(f"pattern {self.src!r}: {msg} (at column {self.pos + 1})")
+
+    def peek(self) -> str:
+        return self.src[self.pos] if self.pos < len(self.src) else ""
+
+    def parse(self) -> tuple[list[set[str]], list[tuple[int, int]]]:
+        segments: list[set[str]] = []
+        gaps: list[tuple[int, int]] = []
+        current = self.seq(top=True)
+        segments.append(current)
+        while self.peek() == "{":
+            gaps.append(self.gap())
+            segments.append(self.seq(top=True))
+        if self.pos != len(self.src):
+            raise self.error(f"unexpected {self.peek()!r}")
+        return segments, gaps
+
+    def gap(self) -> tuple[int, int]:
+        end = self.src.find("}", self.pos)
+        if end < 0:
+            raise self.error("unclosed '{'")
+        body = self.src[self.pos + 1 : end]
+        m = re.fullmatch(r"\s*(\d+)\s*(?:,\s*(\d+)\s*)?", body)
+        if not m:
+            raise self.error(f"bad gap {{{body}}}; write {{m,n}} or {{n}}")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) is not None else lo
+        if hi < lo or hi > 20:
+            raise self.error(f"bad gap {{{body}}}: need 0 <= m <= n <= 20")
+        self.pos = end + 1
+        return lo, hi
+
+    def seq(self, top: bool = False) -> set[str]:
+        out = {""}
+        while True:
+            ch = self.peek()
+            if ch == "" or ch in "|)" or (top and ch == "{"):
+                return out
+            if ch == "{":
+                raise self.error("a gap {m,n} is only allowed outside groups")
+            alts = self.atom()
+            if self.peek() == "?":
+                self.pos += 1
+                alts = alts | {""}
+            out = {a + b for a, b in product(out, alts)}
+            if len(out) > _MAX_EXPANSION:
+                raise self.error(f"expands to more than {_MAX_EXPANSION} strings")
+
+    def atom(self) -> set[str]:
+        ch = self.peek()
+        if ch == "(":
+            self.pos += 1
+            alts = self.seq()
+            while self.peek() == "|":
+                self.pos += 1
+                alts = alts | self.seq()
+            if self.peek() != ")":
+                raise self.error("unclosed '('")
+            self.pos += 1
+            return alts
+        if ch == "[":
+            end = self.src.find("]", self.pos)
+            if end < 0:
+                raise self.error("unclosed '['")
+            chars = self.src[self.pos + 1 : end]
+            if not chars:
+                raise self.error("empty []")
+            self.pos = end + 1
+            out: set[str] = set()
+            i = 0
+            while i < len(chars):
+                # ASCII ranges (0-9, a-z); any other '-' is literal.
+                if i + 2 < len(chars) and chars[i + 1] == "-" and chars[i].isascii() and chars[i + 2].isascii():
+                    lo, hi = ord(chars[i]), ord(chars[i + 2])
+                    if hi < lo:
+                        raise self.error(f"bad range {chars[i:i + 3]!r}")
+                    out.update(chr(c) for c in range(lo, hi + 1))
+                    i += 3
+                else:
+                    out.add(chars[i])
+                    i += 1
+            return out
+        if ch == "@":
+            m = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)").match(self.src, self.pos)
+            if not m:
+                raise self.error("'@' must be followed by a list name")
+            name = m.group(1)
+            if name not in self.lists:
+                raise self.error(f"unknown list @{name}")
+            self.pos = m.end()
+            return set(self.lists[name])
+        if ch == "\\":
+            if self.pos + 1 >= len(self.src):
+                raise self.error("dangling '\\'")
+            self.pos += 2
+            return {self.src[self.pos - 1]}
+        if ch in "?]}*+":
+            raise self.error(f"unexpected {ch!r}")
+        self.pos += 1
+        return {ch}
+
+
+def _norm_literals(literals: Iterable[str]) -> dict[str, str]:
+    """Fold many literals in one call (newline-joined: a newline is a kept break)."""
+    items = list(dict.fromkeys(literals))
+    if not items:
+        return {}
+    folded = normalize("\n".join(items), drop_symbols=True, fold_repeats=True).text.split("\n")
+    if len(folded) != len(items):  # a literal folded into a newline-like break: do them one by one
+        folded = [normalize(x, drop_symbols=True, fold_repeats=True).text for x in items]
+    return {a: b.strip(" ") for a, b in zip(items, folded, strict=True)}
+
+
+def _encode_many(literals: Iterable[str]) -> dict[str, str]:
+    items = list(dict.fromkeys(literals))
+    if not items:
+        return {}
+    return dict(zip(items, to_pinyin_codes("\n".join(items)).split("\n"), strict=True))
+
+
+def compile_pattern(src: str, lists: Mapping[str, tuple[str, ...]] | None = None) -> Pattern:
+    """Compile one lexicon pattern.
+
+    The language: literal text (folded like the input, so write Simplified Chinese; spaces
+    and symbols are ignored), ``(a|b|c)`` alternatives, ``[abc]`` one of the characters
+    (``[0-9]`` ranges for ASCII), ``x?`` optional, ``@name`` one of the words of a named
+    list, ``\\x`` a literal special character, and ``{m,n}`` / ``{n}`` a gap of m..n
+    arbitrary characters that never crosses a clause break. A pattern cannot start or end
+    with a gap or be empty.
+
+    Raises:
+        ValueError: on a syntax error (the loader adds ``path:line``).
+    """
+    parser = _Parser(src.strip(), lists or {})
+    raw_segments, gaps = parser.parse()
+    table = _norm_literals(x for seg in raw_segments for x in seg)
+    segments: list[tuple[str, ...]] = []
+    for i, seg in enumerate(raw_segments):
+        normed = {table[x] for x in seg}
+        if i == 0 and "" in normed and normed != {""}:
+            raise _PatternSyntaxError(f"pattern {src!r}: can match an empty first segment")
+        if not normed or normed == {""}:
+            raise _PatternSyntaxError(f"pattern {src!r}: segment {i + 1} is empty after folding "
+                                      "(symbols such as % are dropped from text; write digits or words)")
+        if i == len(raw_segments) - 1 and gaps and "" in normed:
+            raise _PatternSyntaxError(f"pattern {src!r}: can end with a gap")
+        segments.append(tuple(sorted(normed)))
+    return Pattern(source=src, segments=tuple(segments), gaps=tuple(gaps))
+
+
+def _regex_of(patterns: Sequence[Pattern]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p.regex()})" for p in patterns))
+
+
+# ============================================================================ loading
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    value: Any
+    line: int
+
+
+def _to_nodes(node: Any, path: Path) -> _Node:
+    import yaml
+
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, _Node] = {}
+        for k, v in node.value:
+            key = _to_nodes(k, path)
+            if not isinstance(key.value, str):
+                raise LexiconError(f"{path}:{key.line}: keys must be strings")
+            if key.value in out:
+                raise LexiconError(f"{path}:{key.line}: duplicate key {key.value!r}")
+            out[key.value] = _to_nodes(v, path)
+        return _Node(out, line)
+    if isinstance(node, yaml.SequenceNode):
+        return _Node([_to_nodes(v, path) for v in node.value], line)
+    loader = yaml.SafeLoader("")
+    try:
+        return _Node(loader.construct_object(node), line)
+    finally:
+        loader.dispose()
+
+
+def _read_yaml(path: Path) -> _Node:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise LexiconError(f"{path}:1: not UTF-8 ({e.reason})") from e
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise LexiconError(f"{path}:{line}: invalid YAML: {getattr(e, 'problem', e)}") from e
+    if root is None:
+        raise LexiconError(f"{path}:1: empty file")
+    return _to_nodes(root, path)
+
+
+def _expect_map(node: _Node, path: Path, what: str, keys: Iterable[str] | None) -> dict[str, _Node]:
+    if not isinstance(node.value, dict):
+        raise LexiconError(f"{path}:{node.line}: {what} must be a mapping")
+    if keys is None:
+        return node.value
+    allowed = set(keys)
+    for k, v in node.value.items():
+        if k not in allowed:
+            raise LexiconError(f"{path}:{v.line}: unknown key {k!r} in {what} (allowed: {', '.join(sorted(allowed))})")
+    return node.value
+
+
+def _strings(node: _Node | None, path: Path, what: str) -> tuple[tuple[str, int], ...]:
+    if node is None:
+        return ()
+    if isinstance(node.value, str):
+        items = [node]
+    elif isinstance(node.value, list):
+        items = node.value
+    else:
+        raise LexiconError(f"{path}:{node.line}: {what} must be a list of strings")
+    out = []
+    for item in items:
+        if isinstance(item.value, (int, float)) and not isinstance(item.value, bool):
+            item = _Node(str(item.value), item.line)
+        if not isinstance(item.value, str) or not item.value.strip():
+            raise LexiconError(f"{path}:{item.line}: {what} must be non-empty strings")
+        out.append((item.value.strip(), item.line))
+    return tuple(out)
+
+
+def _check_patterns(items: Sequence[tuple[str, int]], lists: Mapping[str, tuple[str, ...]], path: Path) -> tuple[str, ...]:
+    for src, line in items:
+        try:
+            compile_pattern(src, lists)
+        except ValueError as e:
+            raise LexiconError(f"{path}:{line}: {e}") from e
+    return tuple(s for s, _ in items)
+
+
+_VERSION_RX = re.compile(r"^[a-z][a-z0-9-]*-\d{4}\.\d{1,2}\.\d+$")
+_ID_RX = re.compile(r"^[a-z_]+\.[a-z0-9_.]+$")
+_CONTEXT_KEYS = {f.name for f in ContextRules.__dataclass_fields__.values()}  # type: ignore[attr-defined]
+
+
+def load_lexicon(directory: Path | None = None) -> Lexicon:
+    """Load and validate the risk lexicon.
+
+    Reads ``<directory>/risk/lexicon.yaml`` (version, named lists, allowlist), every other
+    ``<directory>/risk/*.yaml`` (one category each, or more named lists) and
+    ``<directory>/semantic_examples.yaml`` when present.
+
+    Args:
+        directory: the ``lexicons/`` directory; default: the repository's.
+
+    Raises:
+        LexiconError: a file is malformed (message ``path:line: what is wrong``).
+    """
+    base = Path(directory) if directory is not None else DEFAULT_LEXICON_DIR
+    risk = base / "risk"
+    manifest = risk / "lexicon.yaml"
+    if not manifest.is_file():
+        raise LexiconError(f"{manifest}:1: missing lexicon manifest")
+    root = _expect_map(_read_yaml(manifest), manifest, "lexicon.yaml",
+                       ("version", "description", "lists", "allow", "context"))
+    if "version" not in root:
+        raise LexiconError(f"{manifest}:1: missing 'version'")
+    version = str(root["version"].value)
+    if not _VERSION_RX.match(version):
+        raise LexiconError(f"{manifest}:{root['version'].line}: version {version!r} must look like risk-2026.11.1")
+
+    other_files = sorted(p for p in risk.glob("*.yaml") if p.name != "lexicon.yaml")
+    parsed = [(p, _read_yaml(p)) for p in other_files]
+
+    # Lists first (from every file), so patterns can reference lists defined anywhere.
+    lists: dict[str, tuple[str, ...]] = {}
+    list_sources: list[tuple[Path, _Node]] = [(manifest, root["lists"])] if "lists" in root else []
+    for p, node in parsed:
+        if isinstance(node.value, dict) and "lists" in node.value:
+            list_sources.append((p, node.value["lists"]))
+    for p, node in list_sources:
+        for name, words in _expect_map(node, p, "lists", None).items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise LexiconError(f"{p}:{words.line}: bad list name {name!r}")
+            if name in lists:
+                raise LexiconError(f"{p}:{words.line}: list @{name} defined twice")
+            items = _strings(words, p, f"list {name}")
+            if not items:
+                raise LexiconError(f"{p}:{words.line}: list @{name} is empty")
+            for w, line in items:
+                if re.search(r"[(){}\[\]|?@\\]", w):
+                    raise LexiconError(f"{p}:{line}: list words are literal; {w!r} has a special character")
+            lists[name] = tuple(dict.fromkeys(w for w, _ in items))
+
+    allow = _check_patterns(_strings(root.get("allow"), manifest, "allow"), lists, manifest)
+    context = ContextRules()
+    if "context" in root:
+        cnode = _expect_map(root["context"], manifest, "context", _CONTEXT_KEYS)
+        kwargs: dict[str, Any] = {}
+        for key, node in cnode.items():
+            if key == "negation_window":
+                if not isinstance(node.value, int) or not 0 <= node.value <= 12:
+                    raise LexiconError(f"{manifest}:{node.line}: negation_window must be an integer 0..12")
+                kwargs[key] = node.value
+            else:
+                kwargs[key] = _check_patterns(_strings(node, manifest, key), lists, manifest)
+        context = ContextRules(**kwargs)
+
+    entries: list[LexiconEntry] = []
+    seen_ids: dict[str, str] = {}
+    category_exclude: dict[str, tuple[str, ...]] = {}
+    for p, node in parsed:
+        top = _expect_map(node, p, p.name, ("category", "description", "exclude", "entries", "lists"))
+        if "category" not in top:
+            if "entries" in top:
+                raise LexiconError(f"{p}:{top['entries'].line}: entries need a top-level 'category'")
+            continue
+        cat = top["category"].value
+        if cat not in CATEGORIES:
+            raise LexiconError(f"{p}:{top['category'].line}: unknown category {cat!r} (one of {', '.join(CATEGORIES)})")
+        if "exclude" in top:
+            category_exclude[cat] = category_exclude.get(cat, ()) + _check_patterns(
+                _strings(top["exclude"], p, "exclude"), lists, p)
+        enode = top.get("entries")
+        if enode is None or not isinstance(enode.value, list) or not enode.value:
+            raise LexiconError(f"{p}:{(enode or top['category']).line}: 'entries' must be a non-empty list")
+        for item in enode.value:
+            entries.append(_load_entry(item, p, cat, lists, seen_ids))
+
+    examples: dict[str, tuple[str, ...]] = {}
+    sem = base / "semantic_examples.yaml"
+    if sem.is_file():
+        snode = _expect_map(_read_yaml(sem), sem, "semantic_examples.yaml", ("version", "description", "examples"))
+        ex = _expect_map(snode.get("examples", _Node({}, 1)), sem, "examples", CATEGORIES)
+        for cat, node in ex.items():
+            examples[cat] = tuple(s for s, _ in _strings(node, sem, f"examples for {cat}"))
+
+    if not entries:
+        raise LexiconError(f"{risk}:1: no entries")
+    return Lexicon(
+        version=version,
+        entries=tuple(entries),
+        lists=MappingProxyType(lists),
+        allow=allow,
+        category_exclude=MappingProxyType(category_exclude),
+        context=context,
+        semantic_examples=MappingProxyType(examples),
+        directory=base,
+    )
+
+
+def _load_entry(item: _Node, path: Path, category: str, lists: Mapping[str, tuple[str, ...]],
+                seen: dict[str, str]) -> LexiconEntry:
+    m = _expect_map(item, path, "entry", ("id", "severity", "patterns", "exclude", "speaker", "tags", "note"))
+    for key in ("id", "severity", "patterns"):
+        if key not in m:
+            raise LexiconError(f"{path}:{item.line}: entry is missing {key!r}")
+    eid = m["id"].value
+    if not isinstance(eid, str) or not _ID_RX.match(eid):
+        raise LexiconError(f"{path}:{m['id'].line}: bad id {eid!r} (write <category>.<name>, lower case)")
+    if not eid.startswith(category + "."):
+        raise LexiconError(f"{path}:{m['id'].line}: id {eid!r} must start with {category + '.'!r}")
+    if eid in seen:
+        raise LexiconError(f"{path}:{m['id'].line}: duplicate id {eid!r} (first at {seen[eid]})")
+    seen[eid] = f"{path}:{m['id'].line}"
+    sev = m["severity"].value
+    if isinstance(sev, bool) or not isinstance(sev, int) or not 1 <= sev <= 3:
+        raise LexiconError(f"{path}:{m['severity'].line}: severity must be 1, 2 or 3, not {sev!r}")
+    patterns = _check_patterns(_strings(m["patterns"], path, "patterns"), lists, path)
+    if not patterns:
+        raise LexiconError(f"{path}:{m['patterns'].line}: entry {eid} has no patterns")
+    exclude = _check_patterns(_strings(m.get("exclude"), path, "exclude"), lists, path)
+    speaker = m["speaker"].value if "speaker" in m else "customer"
+    if speaker not in get_args(SpeakerScope):
+        raise LexiconError(f"{path}:{m['speaker'].line}: speaker must be customer, rep or any, not {speaker!r}")
+    tags = tuple(s for s, _ in _strings(m.get("tags"), path, "tags"))
+    for t, line in _strings(m.get("tags"), path, "tags"):
+        if not re.fullmatch(r"[a-z][a-z0-9_-]*(:[A-Za-z0-9_.-]+)?", t):
+            raise LexiconError(f"{path}:{line}: bad tag {t!r} (write kind:value, e.g. card:price-objection)")
+    return LexiconEntry(id=eid, category=category, severity=sev, patterns=patterns, exclude=exclude,  # type: ignore[arg-type]
+                        speaker=speaker, tags=tags, source=f"{path}:{item.line}")
+
+
+# ============================================================================ the detector
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledPattern:
+    entry: int  # index into entries; -1 for allowlist patterns
+    tail: re.Pattern[str] | None
+    pinyin_tail: re.Pattern[str] | None
+    literal: bool
+
+
+@dataclass(slots=True)
+class _Hit:
+    turn: int  # position in the turn list
+    start: int  # compact offsets
+    end: int
+    entry: int
+    method: Method
+    literal_chars: int
+    literal: bool
+
+
+@dataclass(slots=True)
+class _TurnInfo:
+    turn: Turn
+    speaker: Speaker
+    start: int  # compact offsets of the turn
+    end: int
+    joined_start: int  # offset of the turn text in the joined string
+    probed: set[str] = field(default_factory=set)
+
+
+def _combined(patterns: Iterable[str], lists: Mapping[str, tuple[str, ...]]) -> re.Pattern[str] | None:
+    return _regex_of([compile_pattern(p, lists) for p in patterns])
+
+
+class PhraseDetector:
+    """Finds risk signals in a conversation.
+
+    Args:
+        lexicon: from ``load_lexicon``.
+        embedder: sentence embedder for the semantic trackers (``pipelines.semantic``);
+            needed only when ``DetectorOptions.semantic`` is on.
+    """
+
+    def __init__(self, lexicon: Lexicon, embedder: Embedder | None = None) -> None:
+        import ahocorasick
+
+        self._lexicon = lexicon
+        self._embedder = embedder
+        self._tracker: SemanticTracker | None = None
+        self._entries = lexicon.entries
+        lists = lexicon.lists
+        self._patterns: list[_CompiledPattern] = []
+        exact: dict[str, list[int]] = {}
+        coded: dict[str, list[int]] = {}
+
+        def add(src: str, entry: int) -> None:
+            pat = compile_pattern(src, lists)
+            tail = pat.tail_regex()
+            ptail = pat.tail_regex(_encode_many)
+            pid = len(self._patterns)
+            self._patterns.append(_CompiledPattern(
+                entry=entry,
+                tail=re.compile(tail) if tail else None,
+                pinyin_tail=re.compile(ptail) if ptail else None,
+                literal=pat.is_literal,
+            ))
+            codes = _encode_many(pat.segments[0]) if entry >= 0 else {}
+            for lit in pat.segments[0]:
+                exact.setdefault(lit, []).append(pid)
+                if entry >= 0:
+                    coded.setdefault(codes[lit], []).append(pid)
+
+        for i, entry in enumerate(lexicon.entries):
+            for src in entry.patterns:
+                add(src, i)
+        for src in lexicon.allow:
+            add(src, -1)
+
+        self._automaton = ahocorasick.Automaton()
+        for key, pids in exact.items():
+            self._automaton.add_word(key, (len(key), tuple(dict.fromkeys(pids))))
+        self._automaton.make_automaton()
+        self._pinyin_automaton = ahocorasick.Automaton()
+        for key, pids in coded.items():
+            self._pinyin_automaton.add_word(key, (len(key), tuple(dict.fromkeys(pids))))
+        self._pinyin_automaton.make_automaton()
+
+        self._entry_exclude = [_combined(e.exclude, lists) for e in lexicon.entries]
+        self._category_exclude = {c: _combined(p, lists) for c, p in lexicon.category_exclude.items()}
+        ctx = lexicon.context
+        self._window = ctx.negation_window
+        self._negators = _combined(ctx.negators, lists)
+        self._not_negators = _combined(ctx.not_negators, lists)
+        self._denials_after = _combined(ctx.denials_after, lists)
+        self._resolutions = _combined(ctx.resolutions, lists)
+        self._restate = _combined(ctx.restate_cues, lists)
+        self._probe = _combined(ctx.probe_cues, lists)
+        self._relay = _combined(ctx.relay_cues, lists)
+        self._answer_denials = _combined(ctx.answer_denials, lists)
+        self._conditionals = _combined(ctx.conditionals, lists)
+
+    @property
+    def version(self) -> str:
+        """The lexicon version, e.g. ``risk-2026.11.1``."""
+        return self._lexicon.version
+
+    @property
+    def lexicon(self) -> Lexicon:
+        return self._lexicon
+
+    # ------------------------------------------------------------------ detect
+
+    def detect(self, turns: Sequence[Turn], options: DetectorOptions = DetectorOptions()) -> tuple[RiskSignal, ...]:
+        """Find the risk signals in a conversation.
+
+        Args:
+            turns: the conversation's turns in order (non-text turns are skipped). The
+                whole sequence is seen so the rules can use the previous rep turn.
+            options: pinyin / semantic passes.
+
+        Returns:
+            Signals ordered by turn and position; at most one per distinct point.
+
+        Raises:
+            ValueError: ``options.semantic`` is on but the detector has no embedder.
+        """
+        if options.semantic and self._embedder is None:
+            raise ValueError("semantic detection needs an Embedder (PhraseDetector(lexicon, embedder=...))")
+        infos, compact, index = self._prepare(turns)
+        if not infos:
+            return ()
+        signals = self._lexicon_signals(infos, compact, index, options.pinyin)
+        if options.semantic:
+            signals = signals + self._semantic_signals(infos, signals, options.semantic_threshold)
+            signals.sort(key=lambda s: (s.turn, s.start))
+        return tuple(signals)
+
+    def _prepare(self, turns: Sequence[Turn]) -> tuple[list[_TurnInfo], str, np.ndarray]:
+        texts: list[str] = []
+        infos: list[_TurnInfo] = []
+        pos = 0
+        for t in turns:
+            if t.kind != "text" or not t.text:
+                continue
+            infos.append(_TurnInfo(turn=t, speaker="rep" if t.speaker == "rep" else "customer",
+                                   start=0, end=0, joined_start=pos))
+            texts.append(t.text)
+            pos += len(t.text) + 1
+        if not infos:
+            return [], "", np.zeros(0, dtype=np.int64)
+        joined = "\n".join(texts)
+        compact, index = normalize_with_index(joined, drop_symbols=True, fold_repeats=True)
+        starts = np.searchsorted(index, [i.joined_start for i in infos]).tolist()
+        ends = np.searchsorted(index, [i.joined_start + len(i.turn.text) for i in infos]).tolist()
+        for info, s, e in zip(infos, starts, ends, strict=True):
+            info.start, info.end = s, e
+        return infos, compact, index
+
+    def _scan(self, text: str, pinyin: bool) -> list[tuple[int, int, int, int]]:
+        """All pattern matches: ``(start, end, pattern id, literal char count)``."""
+        automaton = self._pinyin_automaton if pinyin else self._automaton
+        patterns = self._patterns
+        out = []
+        negators = self._negators
+        for last, (keylen, pids) in automaton.iter(text):
+            end = last + 1
+            start = end - keylen
+            for pid in pids:
+                p = patterns[pid]
+                tail = p.pinyin_tail if pinyin else p.tail
+                if tail is None:
+                    out.append((start, end, pid, keylen))
+                    continue
+                m = tail.match(text, end)
+                if m is None:
+                    continue
+                gap_chars = 0
+                ok = True
+                for g in range(1, (m.lastindex or 0) + 1):
+                    gap = m.group(g)
+                    gap_chars += len(gap)
+                    if gap and negators is not None and not pinyin and negators.search(gap):
+                        ok = False
+                        break
+                if ok:
+                    out.append((start, m.end(), pid, m.end() - start - gap_chars))
+        return out
+
+    def _lexicon_signals(self, infos: list[_TurnInfo], compact: str, index: np.ndarray,
+                         pinyin: bool) -> list[RiskSignal]:
+        turn_starts = [i.start for i in infos]
+        raw = self._scan(compact, pinyin=False)
+        allow_spans = [(s, e) for s, e, pid, _ in raw if self._patterns[pid].entry < 0]
+        hits = [_Hit(0, s, e, self._patterns[pid].entry, "lexicon", n, self._patterns[pid].literal)
+                for s, e, pid, n in raw if self._patterns[pid].entry >= 0]
+        if pinyin:
+            codes = to_pinyin_codes(compact)
+            exact_spans = [(h.start, h.end, self._entries[h.entry].category) for h in hits]
+            for s, e, pid, n in self._scan(codes, pinyin=True):
+                p = self._patterns[pid]
+                if n < _PINYIN_MIN_CHARS or p.entry < 0:
+                    continue
+                cat = self._entries[p.entry].category
+                # A homophone hit adds something only where the exact pass found nothing.
+                if any(a < e and s < b and c == cat for a, b, c in exact_spans):
+                    continue
+                hits.append(_Hit(0, s, e, p.entry, "pinyin", n, p.literal))
+        if not hits:
+            return []
+        # Break positions for clause/sentence bounds (only computed when something hit).
+        breaks = [m.start() for m in _BREAK_RX.finditer(compact)]
+        sentence_breaks = [m.start() for m in _SENTENCE_RX.finditer(compact)]
+        accepted: list[_Hit] = []
+        for h in hits:
+            h.turn = bisect.bisect_right(turn_starts, h.start) - 1
+            if allow_spans and any(s < h.end and h.start < e for s, e in allow_spans):
+                continue
+            if self._keep(h, infos, compact, index, breaks, sentence_breaks):
+                accepted.append(h)
+        accepted = self._answer_denied(accepted, infos, compact)
+        return self._merge(accepted, infos, compact, index, breaks, sentence_breaks)
+
+    # ------------------------------------------------------------------ context rules
+
+    def _keep(self, h: _Hit, infos: list[_TurnInfo], text: str, index: np.ndarray,
+              breaks: list[int], sentence_breaks: list[int]) -> bool:
+        info = infos[h.turn]
+        entry = self._entries[h.entry]
+        s, e = h.start, h.end
+        clause_start = _prev_break(breaks, s, info.start)
+        sent_start = _prev_break(sentence_breaks, s, info.start)
+        sent_end = _next_break(sentence_breaks, e, info.end)
+        # Negation just before the cue, inside its clause.
+        if self._negated(text[max(clause_start, s - self._window):s], text[s:e]):
+            return False
+        # A denial right after it (太贵倒不至于).
+        if self._denials_after is not None and self._denials_after.match(text, e, min(sent_end, e + 10)):
+            return False
+        # Resolved later in the same turn (预算卡住了，上周已经批下来了).
+        if self._resolutions is not None and self._resolutions.search(text, e, min(info.end, e + 24)):
+            return False
+        window_start, window_end = max(sent_start, s - 30), min(sent_end, e + 30)
+        rx = self._entry_exclude[h.entry]
+        if rx is not None and rx.search(text, window_start, window_end):
+            return False
+        rx = self._category_exclude.get(entry.category)
+        if rx is not None and rx.search(text, window_start, window_end):
+            return False
+        if self._in_history(info, index, s):
+            return False
+        # Who said it.
+        if info.speaker == "customer":
+            return entry.speaker != "rep"
+        return self._rep_keeps(h, info, text, entry, sent_start, s)
+
+    def _negated(self, left: str, cue: str = "") -> bool:
+        if not left or self._negators is None:
+            return False
+        if self._not_negators is not None:
+            left = self._not_negators.sub("\x00", left)
+        last = None
+        for m in self._negators.finditer(left):
+            last = m
+        if last is None:
+            return False
+        # 不降我们就换: the negation belongs to a condition, not to the cue.
+        return not (self._conditionals is not None and self._conditionals.search(left + cue, last.end()))
+
+    def _rep_keeps(self, h: _Hit, info: _TurnInfo, text: str, entry: LexiconEntry,
+                   sent_start: int, s: int) -> bool:
+        before = text[max(sent_start, s - 40):s]
+        cue_end = -1
+        if self._restate is not None:
+            for m in self._restate.finditer(before):
+                cue_end = m.end()
+        probe = self._probe is not None and self._probe.search(before, max(cue_end, 0)) is not None
+        if probe:
+            info.probed.add(entry.category)
+            return False
+        if entry.speaker in ("rep", "any"):
+            return True
+        if cue_end >= 0:
+            return True
+        # A relay (internal e-mail, meeting minutes) reports the customer's words throughout.
+        return self._relay is not None and self._relay.search(text, info.start, info.end) is not None
+
+    def _answer_denied(self, hits: list[_Hit], infos: list[_TurnInfo], text: str) -> list[_Hit]:
+        """Drop hits of the categories the rep just probed when the customer's answer denies."""
+        if self._answer_denials is None or not any(i.probed for i in infos):
+            return hits
+        out = []
+        for h in hits:
+            info = infos[h.turn]
+            prev = infos[h.turn - 1] if h.turn > 0 else None
+            if (info.speaker == "customer" and prev is not None and prev.speaker == "rep"
+                    and self._entries[h.entry].category in prev.probed
+                    and self._answer_denials.match(text, info.start, min(info.end, info.start + 8))):
+                continue
+            out.append(h)
+        return out
+
+    def _in_history(self, info: _TurnInfo, index: np.ndarray, pos: int) -> bool:
+        """Quoted e-mail history, signatures and disclaimers never carry signals."""
+        raw = info.turn.text
+        if "\n" not in raw:
+            return False
+        cut = _history_start(raw)
+        if cut is None:
+            return False
+        return int(index[pos]) - info.joined_start >= cut
+
+    # ------------------------------------------------------------------ merge + quotes
+
+    def _merge(self, hits: list[_Hit], infos: list[_TurnInfo], text: str, index: np.ndarray,
+               breaks: list[int], sentence_breaks: list[int]) -> list[RiskSignal]:
+        entries = self._entries
+        # A hit strictly inside a longer hit of another category is shadowed by it: the longer
+        # pattern read more of the sentence (货款先压一压 is payment, not the 先压一压 of an order).
+        kept = [h for h in hits if not any(
+            o is not h and o.turn == h.turn and o.start <= h.start and h.end <= o.end
+            and (o.end - o.start) > (h.end - h.start)
+            and entries[o.entry].category != entries[h.entry].category
+            and _rank(o, entries[o.entry])[0] >= _rank(h, entries[h.entry])[0]
+            for o in hits)]
+        # One signal per (turn, category, sentence): a customer repeating a point in the same
+        # breath is one point (太贵了，再便宜点吧). The quote spans the clauses involved.
+        groups: dict[tuple[int, str, int], list[_Hit]] = {}
+        for h in kept:
+            info = infos[h.turn]
+            sent = _prev_break(sentence_breaks, h.start, info.start)
+            groups.setdefault((h.turn, entries[h.entry].category, sent), []).append(h)
+        # A minor cue (severity 1, e.g. a discount request) right next to a stronger one of the
+        # same category in the same turn is part of that point (能不能再降点？这个价做不下来).
+        strong = [(k, g) for k, g in groups.items() if max(entries[h.entry].severity for h in g) >= 2]
+        for key in [k for k, g in groups.items() if max(entries[h.entry].severity for h in g) == 1]:
+            g = groups[key]
+            lo, hi = min(h.start for h in g), max(h.end for h in g)
+            if any(k[0] == key[0] and k[1] == key[1] and min(h.start for h in sg) - _NEAR <= hi
+                   and lo <= max(h.end for h in sg) + _NEAR for k, sg in strong):
+                del groups[key]
+        out: list[RiskSignal] = []
+        for group in groups.values():
+            best = max(group, key=lambda x: _rank(x, entries[x.entry]))
+            entry = entries[best.entry]
+            info = infos[best.turn]
+            first = min(h.start for h in group)
+            last = max(h.end for h in group)
+            cs = _prev_break(breaks, first, info.start)
+            ce = _next_break(breaks, last - 1 if last > first else last, info.end)
+            if ce - cs > _MAX_QUOTE:
+                cs = _prev_break(breaks, best.start, info.start)
+                ce = _next_break(breaks, best.end - 1 if best.end > best.start else best.end, info.end)
+                cs, ce = max(cs, best.start - 12), min(ce, best.end + 12)
+            start, end = self._to_turn_span(info, text, index, cs, ce)
+            confidence = 0.9 if best.literal else 0.8
+            if best.method == "pinyin":
+                confidence = 0.55 if best.literal_chars < 4 else 0.65
+            out.append(RiskSignal(
+                category=entry.category, quote=info.turn.text[start:end], speaker=info.speaker,
+                turn=info.turn.index, start=start, end=end, confidence=confidence,
+                severity=entry.severity, entry_id=entry.id, method=best.method, tags=entry.tags,
+            ))
+        out.sort(key=lambda x: (x.turn, x.start, x.category))
+        return out
+
+    @staticmethod
+    def _to_turn_span(info: _TurnInfo, text: str, index: np.ndarray, cs: int, ce: int) -> tuple[int, int]:
+        """Compact span → span of the turn's own text, trimmed of spaces."""
+        while cs < ce and text[cs] == " ":
+            cs += 1
+        while ce > cs and text[ce - 1] == " ":
+            ce -= 1
+        start = int(index[cs]) - info.joined_start
+        end = int(index[ce - 1]) + 1 - info.joined_start
+        raw = info.turn.text
+        while start < end and raw[start].isspace():
+            start += 1
+        while end > start and raw[end - 1].isspace():
+            end -= 1
+        return start, end
+
+    # ------------------------------------------------------------------ semantic trackers
+
+    def _semantic_signals(self, infos: list[_TurnInfo], found: list[RiskSignal],
+                          threshold: float | None) -> list[RiskSignal]:
+        from pipelines.semantic import SemanticTracker
+
+        if self._tracker is None:
+            assert self._embedder is not None
+            self._tracker = SemanticTracker(self._embedder, self._lexicon.semantic_examples)
+        return list(self._tracker.track([i.turn for i in infos if i.speaker == "customer"], found,
+                                        threshold=threshold))
+
+
+_BREAK_RX = re.compile("[" + re.escape(_BREAKS) + "]")
+_SENTENCE_RX = re.compile("[" + re.escape(_SENTENCE_BREAKS) + "]")
+_HISTORY_RX = re.compile(
+    r"^(?:[ \t]*>|[ \t]*-{2,}\s*(?:原始邮件|Original Message|转发的邮件|Forwarded message)"
+    r"|[ \t]*(?:发件人|From)\s*[:：]|[ \t]*在.{0,80}写道\s*[:：]?\s*$|[ \t]*On .{0,120}wrote:\s*$"
+    r"|--\s*$|[ \t]*_{5,}\s*$)",
+    re.MULTILINE | re.IGNORECASE,
+)
+_DISCLAIMER_RX = re.compile(
+    r"^.*(?:(?:本|此|该)邮件.{0,40}(?:保密|机密|仅限|授权|删除)|免责声明|保密声明|confidential|disclaimer).*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def _history_start(raw: str) -> int | None:
+    starts = []
+    m = _HISTORY_RX.search(raw)
+    if m:
+        starts.append(m.start())
+    m = _DISCLAIMER_RX.search(raw)
+    if m:
+        starts.append(m.start())
+    return min(starts) if starts else None
+
+
+def _prev_break(breaks: list[int], pos: int, floor: int) -> int:
+    i = bisect.bisect_left(breaks, pos) - 1
+    if i >= 0 and breaks[i] + 1 > floor:
+        return breaks[i] + 1
+    return floor
+
+
+def _next_break(breaks: list[int], pos: int, ceiling: int) -> int:
+    i = bisect.bisect_left(breaks, pos)
+    if i < len(breaks) and breaks[i] < ceiling:
+        return breaks[i]
+    return ceiling
+
+
+def _rank(h: _Hit, entry: LexiconEntry) -> tuple[int, int, int, int]:
+    return (h.method == "lexicon", h.literal_chars, entry.severity, h.literal)
+
+
+# ============================================================================ keywords
+
+
+def load_stopwords(directory: Path | None = None) -> frozenset[str]:
+    """Stop words for keyword extraction (``lexicons/stopwords.txt``, one per line, ``#`` comments)."""
+    base = Path(directory) if directory is not None else DEFAULT_LEXICON_DIR
+    path = base / "stopwords.txt"
+    words = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.add(line)
+    return frozenset(words)
+
+
+def load_idf(directory: Path | None = None) -> Mapping[str, float]:
+    """The IDF table for keyword extraction (``lexicons/idf.txt``: ``word idf`` per line).
+
+    The special key ``""`` holds the default IDF for words not in the table (the file's
+    ``# default:`` header, else the median).
+
+    Raises:
+        LexiconError: a malformed line (``path:line: …``).
+    """
+    base = Path(directory) if directory is not None else DEFAULT_LEXICON_DIR
+    path = base / "idf.txt"
+    table: dict[str, float] = {}
+    default: float | None = None
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("#"):
+                m = re.match(r"#\s*default:\s*([0-9.]+)", line)
+                if m:
+                    default = float(m.group(1))
+                continue
+            parts = line.split()
+            if len(parts) != 2:
+                raise LexiconError(f"{path}:{n}: expected 'word idf', got {line!r}")
+            try:
+                value = float(parts[1])
+            except ValueError:
+                raise LexiconError(f"{path}:{n}: idf {parts[1]!r} is not a number") from None
+            if not math.isfinite(value) or value < 0:
+                raise LexiconError(f"{path}:{n}: idf must be a finite number >= 0")
+            table[parts[0]] = value
+    if default is None:
+        values = sorted(table.values())
+        default = values[len(values) // 2] if values else 10.0
+    table[""] = default
+    return MappingProxyType(table)
+
+
+_KEYWORD_OK = re.compile(r"^(?:[\u4e00-\u9fff]{2,}|[A-Za-z][A-Za-z0-9+#.-]{1,}|[\u4e00-\u9fff]+[A-Za-z0-9]+|[A-Za-z0-9]+[\u4e00-\u9fff]+)$")
+
+
+def extract_keywords(tokens: Sequence[str], idf: Mapping[str, float], *, top_k: int = 8,
+                     stopwords: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """TF-IDF keywords for the record.
+
+    Tokens that are stop words, single characters, numbers or punctuation are skipped;
+    the rest score ``count * idf`` (``idf[""]`` for unknown words, else 10) and ties keep
+    first-occurrence order.
+
+    Args:
+        tokens: words of the conversation, in order (e.g. ``Segmenter.cut``).
+        idf: from ``load_idf``.
+        top_k: how many to return.
+        stopwords: from ``load_stopwords``.
+
+    Returns:
+        Up to ``top_k`` keywords, best first.
+    """
+    if top_k <= 0:
+        return ()
+    default = idf.get("", 10.0)
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for i, tok in enumerate(tokens):
+        word = tok.strip()
+        if not word or word in stopwords or word.lower() in stopwords:
+            continue
+        if not _KEYWORD_OK.match(word) or word.isdigit():
+            continue
+        counts[word] += 1
+        first.setdefault(word, i)
+    scored = sorted(counts, key=lambda w: (-(counts[w] * idf.get(w, default)), first[w]))
+    return tuple(scored[:top_k])
