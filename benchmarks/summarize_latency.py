@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.conversation import Turn  # noqa: E402
-from pipelines.summarize import Summarizer, SummarizeOptions  # noqa: E402
+from pipelines.summarize import SummarizeOptions, Summarizer  # noqa: E402
 
 # Made-up chat (FMCG distribution), 20 turns, emoji and image markers included as in real exports.
 _CHAT = (
