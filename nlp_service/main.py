@@ -11,7 +11,12 @@ from fastapi import FastAPI
 from nlp_service import __version__
 from nlp_service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from nlp_service.api.problems import install_problem_handlers
-from nlp_service.api.routes import health, interactions
+from nlp_service.alert_engine import AlertBus, AlertEngine
+from nlp_service.alerts import load_rules
+from nlp_service.api.routes import alerts, calls, customers, health, interactions
+from nlp_service.jobs import JobRunner, JobStore
+from nlp_service.outbox import Deliverer
+from nlp_service.urls import check_outbound_url
 from nlp_service.logging_config import configure_logging
 from nlp_service.model_registry import ModelRegistry
 from nlp_service.service import InteractionService
@@ -39,12 +44,34 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True,
         app.state.models = models
         app.state.service = service
         app.state.auth = None
+        app.state.url_check = lambda url: check_outbound_url(url, allow_private=settings.alerts.allow_private_urls)
+        bus = AlertBus()
+        engine = AlertEngine(store, bus, default_rules=load_rules(settings.alerts.rules_file),
+                             max_attempts=settings.alerts.webhook_max_attempts)
+        app.state.alerts = engine
+        service.insert_hooks.append(engine.on_insert)
+        store.after_commit_callbacks.append(engine.after_commit)
+        jobs = JobStore(store, lease_s=settings.jobs.lease_s)
+        app.state.jobs = jobs
+        deliverer = Deliverer(store, timeout_s=settings.alerts.webhook_timeout_s, url_check=app.state.url_check)
+        app.state.deliverer = deliverer
+        engine.on_new_alerts.append(lambda _new: deliverer.wake())
+        secret = settings.jobs.callback_secret.get_secret_value() if settings.jobs.callback_secret else None
+        runner = JobRunner(jobs, service, models.transcriber.get, workers=settings.jobs.workers,
+                           callback_secret=secret, on_done=deliverer.wake)
+        app.state.job_runner = runner
+        app.state.job_dispatch = lambda _job_id: runner.wake()
         if preload:
             models.preload()
-        logger.info("nlp-service %s ready (store=%s)", __version__, store.backend)
+        deliverer.start()
+        runner.start()
+        logger.info("nlp-service %s ready (store=%s, job workers=%d)", __version__, store.backend,
+                    settings.jobs.workers)
         try:
             yield
         finally:
+            runner.stop()
+            deliverer.stop()
             store.close()
 
     app = FastAPI(
@@ -56,6 +83,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True,
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(interactions.router)
+    app.include_router(calls.router)
+    app.include_router(alerts.router)
+    app.include_router(customers.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestContextMiddleware)

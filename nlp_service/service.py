@@ -44,8 +44,9 @@ class InteractionService:
         self.settings = settings
         self.store = store
         self.registry = registry
-        self.insert_hooks: list[InsertHook] = []
+        self.insert_hooks: list[InsertHook] = []  # set up once at start (alerts); per-call hooks go to submit
         self.redact: Callable[[str], str] | None = None
+        self.after_commit: list[Callable[[dict[str, Any]], None]] = []
 
     def enrich_input(self, item: InteractionInput, conversation: Conversation | None = None) -> dict[str, Any]:
         try:
@@ -55,7 +56,8 @@ class InteractionService:
         return to_record_json(enrichment)
 
     def submit(self, model: InteractionIn, *, tenant: str = "default", raw: str | bytes | None = None,
-               conversation: Conversation | None = None) -> tuple[dict[str, Any], bool]:
+               conversation: Conversation | None = None, on_insert: InsertHook | None = None,
+               result_extra: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
         """Enrich and store one interaction; idempotent on ``(tenant, id)``.
 
         Returns:
@@ -68,11 +70,12 @@ class InteractionService:
         item = to_input(model, tz_name=self.settings.timezone, raw=raw, tenant=tenant)
         token = interaction_id_var.set(item.id)
         try:
-            return self.submit_input(item, conversation=conversation)
+            return self.submit_input(item, conversation=conversation, on_insert=on_insert, result_extra=result_extra)
         finally:
             interaction_id_var.reset(token)
 
-    def submit_input(self, item: InteractionInput, *, conversation: Conversation | None = None
+    def submit_input(self, item: InteractionInput, *, conversation: Conversation | None = None,
+                     on_insert: InsertHook | None = None, result_extra: dict[str, Any] | None = None
                      ) -> tuple[dict[str, Any], bool]:
         digest = content_digest(item.content, [item.channel, item.format, item.customer_id,
                                                item.occurred_at.isoformat(), item.participants, item.speaker])
@@ -80,20 +83,26 @@ class InteractionService:
         if existing is not None:
             return self._replay(existing.result, existing.digest, digest, item.id), False
         result = self.enrich_input(item, conversation)
+        if result_extra:
+            result.update(result_extra)
         content = _storable(item.content)
         if self.redact is not None:
             content = self.redact(content)
 
-        def on_insert(session: Session, seq: int) -> None:
-            for hook in self.insert_hooks:
+        hooks = [*self.insert_hooks, *([on_insert] if on_insert else [])]
+
+        def run_hooks(session: Session, seq: int) -> None:
+            for hook in hooks:
                 hook(session, seq, item, result)
 
         stored = self.store.put_interaction(
             item.tenant, ident=item.id, customer_id=item.customer_id, channel=item.channel, fmt=item.format,
             occurred_at=item.occurred_at, content=content, digest=digest, team=item.team, region=item.region,
-            result=result, on_insert=on_insert)
+            result=result, on_insert=run_hooks)
         if not stored.created:
             return self._replay(stored.result, stored.digest, digest, item.id), False
+        for callback in self.after_commit:
+            callback(stored.result)
         logger.info("stored interaction signals=%d turns=%d", len(result["record"]["risk_signals"]),
                     len(result["conversation"]["turns"]))
         return stored.result, True

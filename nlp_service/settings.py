@@ -87,7 +87,6 @@ class AlertSettings(BaseModel):
     """YAML alert rules (routing, min severity, dedup window). Default: built-in rules."""
     webhook_timeout_s: float = Field(5.0, gt=0)
     webhook_max_attempts: int = Field(12, ge=1)
-    dedup_window_s: float = Field(3600.0, ge=0)
     allow_private_urls: bool = False
     """Allow webhook/callback URLs on loopback/private networks (tests, on-prem receivers)."""
 
@@ -95,6 +94,10 @@ class AlertSettings(BaseModel):
 class JobSettings(BaseModel):
     workers: int = Field(1, ge=0, le=64)
     """In-process job workers (ASR is CPU-heavy: keep at or below the core count). 0 = none."""
+    lease_s: float = Field(60.0, gt=0)
+    """A running job whose worker stops renewing its lease for this long is taken over."""
+    callback_secret: SecretStr | None = None
+    """HMAC-SHA256 key for job callbacks (header X-Nlp-Signature)."""
     backend: Literal["inprocess", "celery"] = "inprocess"
     redis_url: str | None = None
     """Redis URL for Celery broker and cross-replica alert fan-out."""

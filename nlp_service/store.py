@@ -164,14 +164,30 @@ class Store:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.after_commit_callbacks: list[Any] = []
+        event.listen(self._sessions, "after_commit", self._after_commit)
         if create:
             self.create_schema()
+
+    def _after_commit(self, session: Session) -> None:
+        if not session.info:
+            return
+        info = dict(session.info)
+        session.info.clear()
+        for cb in self.after_commit_callbacks:
+            try:
+                cb(info)
+            except Exception:  # noqa: BLE001 - the data is committed; a failed notification is only logged
+                logger.exception("after-commit callback failed")
 
     @property
     def backend(self) -> str:
         return self.engine.dialect.name
 
     def create_schema(self) -> None:
+        # The modules that define the other tables register them on Base when imported.
+        from nlp_service import jobs, outbox  # noqa: F401
+
         Base.metadata.create_all(self.engine)
 
     @contextmanager
