@@ -17,13 +17,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nlp_service.alerts import AlertCandidate, AlertRules, evaluate_rules, load_rules, parse_rules, throttled
 from nlp_service.enrichment import InteractionInput
 from nlp_service.outbox import enqueue
-from nlp_service.store import Base, Store, utcnow
+from nlp_service.store import Base, UtcDateTime, Store, utcnow
 from nlp_service.webhook_formats import render_payload
 
 __all__ = ["AlertRow", "RulesRow", "AlertBus", "AlertEngine", "alert_view", "matches_filter"]
@@ -46,12 +46,12 @@ class AlertRow(Base):
     team: Mapped[str | None] = mapped_column(String(200), nullable=True)
     region: Mapped[str | None] = mapped_column(String(200), nullable=True)
     channel: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    occurred_at: Mapped[Any] = mapped_column(DateTime(timezone=True), nullable=True)
+    occurred_at: Mapped[Any] = mapped_column(UtcDateTime(), nullable=True)
     count: Mapped[int] = mapped_column(Integer, default=1)
-    first_at: Mapped[Any] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_at: Mapped[Any] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_at: Mapped[Any] = mapped_column(UtcDateTime(), default=utcnow)
+    last_at: Mapped[Any] = mapped_column(UtcDateTime(), default=utcnow)
     throttled: Mapped[bool] = mapped_column(Boolean, default=False)
-    acked_at: Mapped[Any] = mapped_column(DateTime(timezone=True), nullable=True)
+    acked_at: Mapped[Any] = mapped_column(UtcDateTime(), nullable=True)
     acked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     rule_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
@@ -66,7 +66,7 @@ class RulesRow(Base):
 
     tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[Any] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[Any] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 def _iso(value: Any) -> str | None:

@@ -21,14 +21,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, or_, select, update
+from sqlalchemy import JSON, Float, Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nlp_service.errors import NlpServiceError
 from nlp_service.outbox import enqueue
 from nlp_service.schemas import InteractionIn
 from nlp_service.service import InteractionService
-from nlp_service.store import Base, Store, utcnow
+from nlp_service.store import Base, UtcDateTime, Store, utcnow
 
 __all__ = ["JobRow", "JobStore", "JobRunner", "process_job", "render_transcript", "job_view"]
 
@@ -49,14 +49,14 @@ class JobRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     audio_path: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    lease_until: Mapped[Any] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[Any] = mapped_column(UtcDateTime(), nullable=True)
     worker_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
     interaction_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[Any] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[Any] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[Any] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[Any] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[Any] = mapped_column(UtcDateTime(), default=utcnow)
+    finished_at: Mapped[Any] = mapped_column(UtcDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_jobs_claim", "status", "lease_until"),)
 

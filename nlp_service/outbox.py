@@ -24,10 +24,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, or_, select, update
+from sqlalchemy import JSON, Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from nlp_service.store import Base, Store, utcnow
+from nlp_service.store import Base, UtcDateTime, Store, utcnow
 
 __all__ = ["OutboxRow", "enqueue", "sign", "verify_signature", "Deliverer", "SIGNATURE_HEADER"]
 
@@ -51,11 +51,11 @@ class OutboxRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=12)
-    next_attempt_at: Mapped[Any] = mapped_column(DateTime(timezone=True))
-    lease_until: Mapped[Any] = mapped_column(DateTime(timezone=True), nullable=True)
+    next_attempt_at: Mapped[Any] = mapped_column(UtcDateTime())
+    lease_until: Mapped[Any] = mapped_column(UtcDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    delivered_at: Mapped[Any] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[Any] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[Any] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[Any] = mapped_column(UtcDateTime(), default=utcnow)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)

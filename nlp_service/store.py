@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Base",
@@ -59,6 +60,26 @@ def content_digest(content: str | bytes, extra: Any = None) -> str:
     return h.hexdigest()
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on every backend: stored in UTC, read back aware (SQLite drops offsets)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -72,14 +93,14 @@ class InteractionRow(Base):
     customer_id: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(20))
     format: Mapped[str] = mapped_column(String(40))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     occurred_at_text: Mapped[str] = mapped_column(String(40))
     content: Mapped[str] = mapped_column(Text)
     digest: Mapped[str] = mapped_column(String(64))
     team: Mapped[str | None] = mapped_column(String(200), nullable=True)
     region: Mapped[str | None] = mapped_column(String(200), nullable=True)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     __table_args__ = (Index("ix_interactions_customer", "tenant", "customer_id", "occurred_at"),)
 
@@ -92,7 +113,7 @@ class SyncRow(Base):
     tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
-    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -261,18 +282,24 @@ class Store:
             base = select(InteractionRow).where(InteractionRow.tenant == tenant,
                                                 InteractionRow.customer_id == customer_id)
             total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
-            q = base.order_by(InteractionRow.occurred_at_text.desc(), InteractionRow.id.desc())
+            q = base.order_by(InteractionRow.occurred_at.desc(), InteractionRow.id.desc())
             if cursor:
                 decoded = _decode_cursor(cursor)
                 if decoded is None:
                     raise ValueError("cursor")
-                occ, ident = decoded
-                q = q.where((InteractionRow.occurred_at_text < occ) |
-                            ((InteractionRow.occurred_at_text == occ) & (InteractionRow.id < ident)))
+                occ_text, ident = decoded
+                try:
+                    occ = datetime.fromisoformat(occ_text)
+                except ValueError:
+                    raise ValueError("cursor") from None
+                if occ.tzinfo is None:
+                    raise ValueError("cursor")
+                q = q.where((InteractionRow.occurred_at < occ) |
+                            ((InteractionRow.occurred_at == occ) & (InteractionRow.id < ident)))
             rows = list(s.scalars(q.limit(limit + 1)))
             more = len(rows) > limit
             rows = rows[:limit]
-            next_cursor = _encode_cursor(rows[-1].occurred_at_text, rows[-1].id) if more and rows else None
+            next_cursor = _encode_cursor(rows[-1].occurred_at.isoformat(), rows[-1].id) if more and rows else None
             return [r.result for r in rows], next_cursor, total
 
     def interactions_since(self, tenant: str, customer_id: str, after_seq: int) -> list[tuple[int, dict[str, Any]]]:
@@ -280,14 +307,14 @@ class Store:
             q = (select(InteractionRow.seq, InteractionRow.result)
                  .where(InteractionRow.tenant == tenant, InteractionRow.customer_id == customer_id,
                         InteractionRow.seq > after_seq)
-                 .order_by(InteractionRow.occurred_at_text, InteractionRow.seq))
+                 .order_by(InteractionRow.occurred_at, InteractionRow.seq))
             return [(seq, result) for seq, result in s.execute(q)]
 
     def customer_results(self, tenant: str, customer_id: str) -> list[dict[str, Any]]:
         with self.session() as s:
             q = (select(InteractionRow.result)
                  .where(InteractionRow.tenant == tenant, InteractionRow.customer_id == customer_id)
-                 .order_by(InteractionRow.occurred_at_text, InteractionRow.seq))
+                 .order_by(InteractionRow.occurred_at, InteractionRow.seq))
             return list(s.scalars(q))
 
     def get_sync(self, tenant: str, customer_id: str) -> SyncRow | None:
