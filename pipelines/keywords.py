@@ -173,6 +173,8 @@ class ContextRules:
 
     Attributes:
         negators: a negation just before a hit cancels it (不/没/别/无需 …).
+        long_negators: negations that reach further back (``long_window`` characters, same
+            clause): 我们不会因为这点事换供应商.
         not_negators: words that contain a negator but do not negate (不得不, 不好意思 …).
         denials_after: a denial right after a hit cancels it (倒不至于, 谈不上 …).
         resolutions: later in the same turn, a resolution cancels it (已经解冻 …).
@@ -186,10 +188,14 @@ class ContextRules:
             preceding question: hits of the probed categories are dropped.
         conditionals: between a negator and the hit, one of these makes the negation a
             condition, not a denial (你们不降我们就换: the 不 does not negate 换).
+        pinyin_words: two-character words the pinyin pass may match by sound alone (招标 →
+            招镖); shorter-than-three-character homophones of anything else are ignored, since
+            most two-character words have common homophones (解约/节约, 天价/添加).
         negation_window: how many characters before a hit are searched for a negator.
     """
 
     negators: tuple[str, ...] = ()
+    long_negators: tuple[str, ...] = ()
     not_negators: tuple[str, ...] = ()
     denials_after: tuple[str, ...] = ()
     resolutions: tuple[str, ...] = ()
@@ -198,7 +204,9 @@ class ContextRules:
     relay_cues: tuple[str, ...] = ()
     answer_denials: tuple[str, ...] = ()
     conditionals: tuple[str, ...] = ()
+    pinyin_words: tuple[str, ...] = ()
     negation_window: int = 4
+    long_window: int = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -604,9 +612,9 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         cnode = _expect_map(root["context"], manifest, "context", _CONTEXT_KEYS)
         kwargs: dict[str, Any] = {}
         for key, node in cnode.items():
-            if key == "negation_window":
-                if not isinstance(node.value, int) or not 0 <= node.value <= 12:
-                    raise LexiconError(f"{manifest}:{node.line}: negation_window must be an integer 0..12")
+            if key in ("negation_window", "long_window"):
+                if isinstance(node.value, bool) or not isinstance(node.value, int) or not 0 <= node.value <= 30:
+                    raise LexiconError(f"{manifest}:{node.line}: {key} must be an integer 0..30")
                 kwargs[key] = node.value
             else:
                 kwargs[key] = _check_patterns(_strings(node, manifest, key), lists, manifest)
@@ -781,6 +789,8 @@ class PhraseDetector:
         ctx = lexicon.context
         self._window = ctx.negation_window
         self._negators = _combined(ctx.negators, lists)
+        self._long_negators = _combined(ctx.long_negators, lists)
+        self._long_window = ctx.long_window
         self._not_negators = _combined(ctx.not_negators, lists)
         self._denials_after = _combined(ctx.denials_after, lists)
         self._resolutions = _combined(ctx.resolutions, lists)
@@ -789,6 +799,9 @@ class PhraseDetector:
         self._relay = _combined(ctx.relay_cues, lists)
         self._answer_denials = _combined(ctx.answer_denials, lists)
         self._conditionals = _combined(ctx.conditionals, lists)
+        self._pinyin_short = frozenset(
+            _encode_many(_norm_literals(w for src in ctx.pinyin_words
+                                        for seg in compile_pattern(src, lists).segments for w in seg).values()).values())
 
     @property
     def version(self) -> str:
@@ -817,16 +830,16 @@ class PhraseDetector:
         """
         if options.semantic and self._embedder is None:
             raise ValueError("semantic detection needs an Embedder (PhraseDetector(lexicon, embedder=...))")
-        infos, compact, index = self._prepare(turns)
+        infos, compact, index, soft = self._prepare(turns)
         if not infos:
             return ()
-        signals = self._lexicon_signals(infos, compact, index, options.pinyin)
+        signals = self._lexicon_signals(infos, compact, index, soft, options.pinyin)
         if options.semantic:
             signals = signals + self._semantic_signals(infos, signals, options.semantic_threshold)
             signals.sort(key=lambda s: (s.turn, s.start))
         return tuple(signals)
 
-    def _prepare(self, turns: Sequence[Turn]) -> tuple[list[_TurnInfo], str, np.ndarray]:
+    def _prepare(self, turns: Sequence[Turn]) -> tuple[list[_TurnInfo], str, np.ndarray, list[int]]:
         texts: list[str] = []
         infos: list[_TurnInfo] = []
         pos = 0
@@ -838,14 +851,26 @@ class PhraseDetector:
             texts.append(t.text)
             pos += len(t.text) + 1
         if not infos:
-            return [], "", np.zeros(0, dtype=np.int64)
+            return [], "", np.zeros(0, dtype=np.int64), []
         joined = "\n".join(texts)
         compact, index = normalize_with_index(joined, drop_symbols=True, fold_repeats=True)
+        # Spaces between hanzi (pauses in ASR, a typed pause in chat) are clause breaks for the
+        # context rules, but phrases match across them (太 贵), so they leave the matched text
+        # and are remembered as "soft" breaks before the next character.
+        soft: list[int] = []
+        if " " in compact:
+            arr = np.frombuffer(compact.encode("utf-32-le"), dtype=np.uint32)
+            space = arr == 32
+            keep = ~space
+            before = np.cumsum(keep) - keep
+            soft = sorted(set(before[space].tolist()))
+            compact = arr[keep].tobytes().decode("utf-32-le")
+            index = index[keep]
         starts = np.searchsorted(index, [i.joined_start for i in infos]).tolist()
         ends = np.searchsorted(index, [i.joined_start + len(i.turn.text) for i in infos]).tolist()
         for info, s, e in zip(infos, starts, ends, strict=True):
             info.start, info.end = s, e
-        return infos, compact, index
+        return infos, compact, index, soft
 
     def _scan(self, text: str, pinyin: bool) -> list[tuple[int, int, int, int]]:
         """All pattern matches: ``(start, end, pattern id, literal char count)``."""
@@ -877,7 +902,7 @@ class PhraseDetector:
                     out.append((start, m.end(), pid, m.end() - start - gap_chars))
         return out
 
-    def _lexicon_signals(self, infos: list[_TurnInfo], compact: str, index: np.ndarray,
+    def _lexicon_signals(self, infos: list[_TurnInfo], compact: str, index: np.ndarray, soft: list[int],
                          pinyin: bool) -> list[RiskSignal]:
         turn_starts = [i.start for i in infos]
         raw = self._scan(compact, pinyin=False)
@@ -889,7 +914,7 @@ class PhraseDetector:
             exact_spans = [(h.start, h.end, self._entries[h.entry].category) for h in hits]
             for s, e, pid, n in self._scan(codes, pinyin=True):
                 p = self._patterns[pid]
-                if n < _PINYIN_MIN_CHARS or p.entry < 0:
+                if p.entry < 0 or (n < _PINYIN_MIN_CHARS and codes[s:e] not in self._pinyin_short):
                     continue
                 cat = self._entries[p.entry].category
                 # A homophone hit adds something only where the exact pass found nothing.
@@ -898,9 +923,9 @@ class PhraseDetector:
                 hits.append(_Hit(0, s, e, p.entry, "pinyin", n, p.literal))
         if not hits:
             return []
-        # Break positions for clause/sentence bounds (only computed when something hit).
-        breaks = [m.start() for m in _BREAK_RX.finditer(compact)]
-        sentence_breaks = [m.start() for m in _SENTENCE_RX.finditer(compact)]
+        # Clause and sentence bounds (only computed when something hit).
+        breaks = _Bounds([m.start() for m in _BREAK_RX.finditer(compact)], soft)
+        sentence_breaks = _Bounds([m.start() for m in _SENTENCE_RX.finditer(compact)], [])
         accepted: list[_Hit] = []
         for h in hits:
             h.turn = bisect.bisect_right(turn_starts, h.start) - 1
@@ -914,15 +939,17 @@ class PhraseDetector:
     # ------------------------------------------------------------------ context rules
 
     def _keep(self, h: _Hit, infos: list[_TurnInfo], text: str, index: np.ndarray,
-              breaks: list[int], sentence_breaks: list[int]) -> bool:
+              breaks: _Bounds, sentence_breaks: _Bounds) -> bool:
         info = infos[h.turn]
         entry = self._entries[h.entry]
         s, e = h.start, h.end
-        clause_start = _prev_break(breaks, s, info.start)
-        sent_start = _prev_break(sentence_breaks, s, info.start)
-        sent_end = _next_break(sentence_breaks, e, info.end)
+        clause_start = breaks.start(s, info.start)
+        sent_start = sentence_breaks.start(s, info.start)
+        sent_end = sentence_breaks.end(e - 1, info.end)
         # Negation just before the cue, inside its clause.
         if self._negated(text[max(clause_start, s - self._window):s], text[s:e]):
+            return False
+        if self._long_negators is not None and self._long_negators.search(text, max(clause_start, s - self._long_window), s):
             return False
         # A denial right after it (太贵倒不至于).
         if self._denials_after is not None and self._denials_after.match(text, e, min(sent_end, e + 10)):
@@ -1003,7 +1030,7 @@ class PhraseDetector:
     # ------------------------------------------------------------------ merge + quotes
 
     def _merge(self, hits: list[_Hit], infos: list[_TurnInfo], text: str, index: np.ndarray,
-               breaks: list[int], sentence_breaks: list[int]) -> list[RiskSignal]:
+               breaks: _Bounds, sentence_breaks: _Bounds) -> list[RiskSignal]:
         entries = self._entries
         # A hit strictly inside a longer hit of another category is shadowed by it: the longer
         # pattern read more of the sentence (货款先压一压 is payment, not the 先压一压 of an order).
@@ -1018,7 +1045,7 @@ class PhraseDetector:
         groups: dict[tuple[int, str, int], list[_Hit]] = {}
         for h in kept:
             info = infos[h.turn]
-            sent = _prev_break(sentence_breaks, h.start, info.start)
+            sent = sentence_breaks.start(h.start, info.start)
             groups.setdefault((h.turn, entries[h.entry].category, sent), []).append(h)
         # A minor cue (severity 1, e.g. a discount request) right next to a stronger one of the
         # same category in the same turn is part of that point (能不能再降点？这个价做不下来).
@@ -1036,11 +1063,11 @@ class PhraseDetector:
             info = infos[best.turn]
             first = min(h.start for h in group)
             last = max(h.end for h in group)
-            cs = _prev_break(breaks, first, info.start)
-            ce = _next_break(breaks, last - 1 if last > first else last, info.end)
+            cs = breaks.start(first, info.start)
+            ce = breaks.end(last - 1, info.end)
             if ce - cs > _MAX_QUOTE:
-                cs = _prev_break(breaks, best.start, info.start)
-                ce = _next_break(breaks, best.end - 1 if best.end > best.start else best.end, info.end)
+                cs = breaks.start(best.start, info.start)
+                ce = breaks.end(best.end - 1, info.end)
                 cs, ce = max(cs, best.start - 12), min(ce, best.end + 12)
             start, end = self._to_turn_span(info, text, index, cs, ce)
             confidence = 0.9 if best.literal else 0.8
@@ -1108,18 +1135,29 @@ def _history_start(raw: str) -> int | None:
     return min(starts) if starts else None
 
 
-def _prev_break(breaks: list[int], pos: int, floor: int) -> int:
-    i = bisect.bisect_left(breaks, pos) - 1
-    if i >= 0 and breaks[i] + 1 > floor:
-        return breaks[i] + 1
-    return floor
+class _Bounds:
+    """Clause (or sentence) bounds of the matched text.
 
+    A hard break is a punctuation character at position ``b``: a clause ends at ``b`` and the
+    next starts at ``b + 1``. A soft break (a removed pause) at ``q`` sits between ``q - 1``
+    and ``q``: a clause ends and the next starts at ``q``.
+    """
 
-def _next_break(breaks: list[int], pos: int, ceiling: int) -> int:
-    i = bisect.bisect_left(breaks, pos)
-    if i < len(breaks) and breaks[i] < ceiling:
-        return breaks[i]
-    return ceiling
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, hard: list[int], soft: list[int]) -> None:
+        self.starts = sorted([b + 1 for b in hard] + soft)
+        self.ends = sorted(hard + soft)
+
+    def start(self, pos: int, floor: int) -> int:
+        """Start of the clause holding the character at ``pos`` (not before ``floor``)."""
+        i = bisect.bisect_right(self.starts, pos) - 1
+        return max(self.starts[i], floor) if i >= 0 else floor
+
+    def end(self, pos: int, ceiling: int) -> int:
+        """End (exclusive) of the clause holding the character at ``pos`` (not after ``ceiling``)."""
+        i = bisect.bisect_right(self.ends, pos)
+        return min(self.ends[i], ceiling) if i < len(self.ends) else ceiling
 
 
 def _rank(h: _Hit, entry: LexiconEntry) -> tuple[int, int, int, int]:

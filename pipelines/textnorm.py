@@ -279,6 +279,7 @@ def normalize(text: str, *, drop_symbols: bool = False, fold_repeats: bool = Fal
 
 # ----------------------------------------------------------------------------- pinyin codes
 
+_NUMERALS = frozenset("〇零一二两三四五六七八九十百千万亿几半")
 _INITIAL_FOLDS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 _FINAL_FOLDS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
 
@@ -322,6 +323,8 @@ def _pinyin_table() -> _PinyinTable:
     for cp, readings in pinyin_dict.items():
         if not (0x3400 <= cp < 0xA000 or 0xF900 <= cp < 0xFB00 or 0x20000 <= cp < 0x2FA20):
             continue
+        if chr(cp) in _NUMERALS:  # ASR gets numerals right; 三家 must not sound like 上家
+            continue
         first = readings.split(",")[0]
         syl = pinyin_syllable(_strip_tone(first))
         code = ids.setdefault(syl, len(ids))
@@ -338,7 +341,8 @@ def to_pinyin_codes(text: str) -> str:
 
     The result has the same length as ``text`` (so offsets carry over unchanged); non-hanzi
     characters are kept. Two strings that sound alike (招标 / 招镖, 预算 / 遇算) give equal
-    codes. Polyphonic characters use their most common reading on both sides.
+    codes. Polyphonic characters use their most common reading on both sides. Numerals keep
+    their own character (ASR transcribes them reliably, and 三家 must not sound like 上家).
     """
     if not text:
         return text
