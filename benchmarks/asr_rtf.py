@@ -136,7 +136,9 @@ def git_sha() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--audio-dir", type=Path, default=DEFAULT_AUDIO_DIR)
     parser.add_argument("--seconds", type=float, default=300.0, help="length of the built recording")
     parser.add_argument("--gap-s", type=float, default=0.8, help="pause between clips")
@@ -146,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="base")
     parser.add_argument("--compute-type", default="int8")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".local" / "share" / "nlp-service" / "models")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=Path.home() / ".local" / "share" / "nlp-service" / "models"
+    )
     parser.add_argument("--no-vad", action="store_true")
     parser.add_argument("--quick", action="store_true", help="about 1 minute of audio, beam 5, 1 thread")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
@@ -166,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         model_path = resolve_model_path(args.model, args.cache_dir)
         bare_models = {
-            n: WhisperModel(model_path, device=args.device, compute_type=args.compute_type, cpu_threads=n) for n in threads
+            n: WhisperModel(model_path, device=args.device, compute_type=args.compute_type, cpu_threads=n)
+            for n in threads
         }
         load_s = (time.perf_counter() - started) / len(threads)
         results: list[RunResult] = []

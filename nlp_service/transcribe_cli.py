@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from nlp_service.settings import Settings
 from pipelines.asr import AsrOptions, ModelUnavailable, Transcriber, Transcript
@@ -36,12 +36,21 @@ def add_parser(subparsers: Any) -> None:  # argparse's _SubParsersAction is priv
         ),
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="audio files")
-    parser.add_argument("--model", help="base (offline default), a faster-whisper name, or a CTranslate2 directory")
+    parser.add_argument(
+        "--model", help="base (offline default), a faster-whisper name, or a CTranslate2 directory"
+    )
     parser.add_argument("--beam-size", type=int, help="beam width (1 = greedy)")
-    parser.add_argument("--layout", choices=("auto", "mono", "stereo"), default="auto", help="channel handling")
-    parser.add_argument("--rep-channel", choices=("left", "right"), help="stereo: the channel that carries the rep")
+    parser.add_argument(
+        "--layout", choices=("auto", "mono", "stereo"), default="auto", help="channel handling"
+    )
+    parser.add_argument(
+        "--rep-channel", choices=("left", "right"), help="stereo: the channel that carries the rep"
+    )
     parser.add_argument("--word-timestamps", action="store_true", help="include per-word timing")
-    parser.add_argument("--hotwords", help="comma-separated terms to bias decoding towards (off by default: measured to raise CER)")
+    parser.add_argument(
+        "--hotwords",
+        help="comma-separated terms to bias decoding towards (off by default: measured to raise CER)",
+    )
 
 
 def build_options(settings: Settings, args: argparse.Namespace | None = None) -> AsrOptions:
@@ -107,7 +116,7 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
     """Transcribe ``args.files``; returns the exit code (1 if any file failed)."""
     out = out or sys.stdout
     transcriber = Transcriber(build_options(settings, args))
-    layout = getattr(args, "layout", "auto") or "auto"
+    layout: Literal["auto", "mono", "stereo"] = getattr(args, "layout", None) or "auto"
     failed = False
     for path in args.files:
         started = time.perf_counter()

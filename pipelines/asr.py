@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import numpy as np
@@ -216,11 +216,16 @@ def resolve_model_path(model: str, cache_dir: Path) -> str:
     path = Path(model).expanduser()
     if path.is_dir():
         if not (path / "model.bin").is_file():
-            raise ModelUnavailable(f"{path} has no model.bin; point NLP_ASR__MODEL at a CTranslate2 Whisper directory.")
+            raise ModelUnavailable(
+                f"{path} has no model.bin; point NLP_ASR__MODEL at a CTranslate2 Whisper directory."
+            )
         return str(path)
-    if os.sep in model or model.startswith((".", "~")):
-        raise ModelUnavailable(f"Model directory {model} does not exist; check NLP_ASR__MODEL.")
-    return model
+    if _HUB_ID.fullmatch(model) and not model.startswith((".", "~")):
+        return model  # a size name ("large-v3") or a hub id ("Systran/faster-whisper-small")
+    raise ModelUnavailable(f"Model directory {model} does not exist; check NLP_ASR__MODEL.")
+
+
+_HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")
 
 
 def _verified_marker(model_bin: Path) -> str:
@@ -252,7 +257,11 @@ def _join_base_model(cache_dir: Path) -> Path:
         started = time.perf_counter()
         parts = [_wheel_file(package, name) for package, name in _BASE_PARTS]
         model_bin = target / "model.bin"
-        if model_bin.is_file() and model_bin.stat().st_size == BASE_MODEL_SIZE and _sha256(model_bin) == BASE_MODEL_SHA256:
+        if (
+            model_bin.is_file()
+            and model_bin.stat().st_size == BASE_MODEL_SIZE
+            and _sha256(model_bin) == BASE_MODEL_SHA256
+        ):
             pass  # joined earlier but the marker is missing (copied in, or interrupted)
         else:
             tmp = target / f"model.bin.{os.getpid()}.{uuid.uuid4().hex}.tmp"
@@ -260,8 +269,8 @@ def _join_base_model(cache_dir: Path) -> Path:
             try:
                 with open(tmp, "wb") as out:
                     for part in parts:
-                        with open(part, "rb") as src:
-                            for block in iter(lambda: src.read(1 << 20), b""):  # noqa: B023
+                        with open(part, "rb") as part_file:
+                            for block in iter(lambda: part_file.read(1 << 20), b""):  # noqa: B023
                                 digest.update(block)
                                 out.write(block)
                     out.flush()
@@ -336,7 +345,9 @@ _MODEL_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _load_model(path: str, device: str, compute_type: str, cpu_threads: int, download_root: str) -> WhisperModel:
+def _load_model(
+    path: str, device: str, compute_type: str, cpu_threads: int, download_root: str
+) -> WhisperModel:
     # One WhisperModel per (path, device, compute type, threads) per process; callers hold
     # _MODEL_LOCK so two threads never load the same model twice.
     from faster_whisper import WhisperModel
@@ -384,7 +395,9 @@ class Transcriber:
             device = _resolve_device(options.device)
             try:
                 with _MODEL_LOCK:
-                    model = _load_model(path, device, options.compute_type, options.cpu_threads, str(cache_dir))
+                    model = _load_model(
+                        path, device, options.compute_type, options.cpu_threads, str(cache_dir)
+                    )
             except (RuntimeError, ValueError, OSError) as exc:
                 raise ModelUnavailable(
                     f"Cannot load ASR model {options.model!r} on {device} ({exc}). Check "
@@ -397,7 +410,9 @@ class Transcriber:
             self._device = device
             self._model = model
             elapsed = time.perf_counter() - started
-            logger.info("loaded ASR model %s on %s/%s in %.2f s", self.model_id, device, options.compute_type, elapsed)
+            logger.info(
+                "loaded ASR model %s on %s/%s in %.2f s", self.model_id, device, options.compute_type, elapsed
+            )
             return elapsed
 
     def transcribe(
@@ -426,7 +441,11 @@ class Transcriber:
         options = self.options
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        decoded = audio if isinstance(audio, DecodedAudio) else load_audio(audio, max_duration_s=options.max_duration_s)
+        decoded = (
+            audio
+            if isinstance(audio, DecodedAudio)
+            else load_audio(audio, max_duration_s=options.max_duration_s)
+        )
         channels, chosen = _choose_layout(decoded, layout)
         timings["decode_ms"] = _ms(started)
 
@@ -436,7 +455,9 @@ class Transcriber:
         language = options.language
         raw: list[list[Any]] = []
         for index, samples in enumerate(channels):
-            segments, detected = self._forward(samples, _scaled_progress(progress, index, len(channels), decoded.duration_s))
+            segments, detected = self._forward(
+                samples, _scaled_progress(progress, index, len(channels), decoded.duration_s)
+            )
             raw.append(segments)
             language = detected or language
         timings["transcribe_ms"] = _ms(forward_started)
@@ -445,7 +466,8 @@ class Transcriber:
         if chosen == "stereo":
             rep_index = 0 if options.rep_channel == "left" else 1
             per_channel = [
-                _postprocess(segs, speaker="rep" if i == rep_index else "customer", channel=i) for i, segs in enumerate(raw)
+                _postprocess(segs, speaker="rep" if i == rep_index else "customer", channel=i)
+                for i, segs in enumerate(raw)
             ]
             segments_out = merge_channels(per_channel)
         else:
@@ -472,11 +494,13 @@ class Transcriber:
             timings_ms=MappingProxyType(timings),
         )
 
-    def _forward(self, samples: np.ndarray, progress: Callable[[float], None] | None) -> tuple[list[Any], str | None]:
+    def _forward(
+        self, samples: np.ndarray, progress: Callable[[float], None] | None
+    ) -> tuple[list[Any], str | None]:
         """Run the model on one channel; the only phase that touches it."""
         options = self.options
-        if options.vad and is_silent(samples):
-            return [], None  # digital silence: skip the model (and its hallucinations) entirely
+        if is_silent(samples):
+            return [], None  # (near-)digital silence: skip the model and its hallucinations entirely
         language = None if options.language in ("", "auto") else options.language
         kwargs: dict[str, Any] = {
             "language": language,
@@ -620,6 +644,12 @@ _QUESTION_ENDINGS = (
 )
 
 
+# Modal particles that close a statement ("好了", "行吧", "是啊"); 呢 often asks but also states.
+_FINAL_PARTICLES = ("了", "吧", "啊", "呀", "哦", "嘛", "呢", "啦", "哈")
+# A pause of this length between segments ends a sentence.
+_SENTENCE_GAP_S = 0.6
+
+
 def clean_segment_text(text: str) -> str:
     """Simplified script, collapsed decoding loops, normalised spacing (no punctuation added)."""
     text = to_simplified(text.strip())
@@ -628,17 +658,20 @@ def clean_segment_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def punctuate(text: str, *, pause_after: Sequence[int] = ()) -> str:
+def punctuate(text: str, *, pause_after: Sequence[int] = (), continues: bool = False) -> str:
     """Chinese punctuation for one segment.
 
     Converts half-width marks next to Chinese to full-width, turns the spaces Whisper puts between
     Chinese phrases into commas, inserts a comma at each character offset in ``pause_after``
-    (word ends followed by a pause) and ends the segment with 。 or ？. Text without Chinese
-    characters is returned with spacing normalised only.
+    (word ends followed by a pause) and ends the segment with 。 or ？ (or ， when the sentence
+    continues in the next segment). Text without Chinese characters is returned with spacing
+    normalised only.
 
     Args:
         text: the segment text (already Simplified).
         pause_after: offsets in ``text`` after which the speaker paused.
+        continues: the next segment follows without a pause; end with ， unless the text ends
+            like a sentence (question, final particle).
     """
     text = text.strip()
     if not text or not _CJK_RE.search(text):
@@ -671,7 +704,12 @@ def punctuate(text: str, *, pause_after: Sequence[int] = ()) -> str:
     if not text:
         return text
     if text[-1] not in _TERMINAL and text[-1] not in "\"'”)）":
-        text += "？" if text.endswith(_QUESTION_ENDINGS) else "。"
+        if text.endswith(_QUESTION_ENDINGS):
+            text += "？"
+        elif continues and not text.endswith(_FINAL_PARTICLES):
+            text += "，"
+        else:
+            text += "。"
     return text
 
 
@@ -699,10 +737,13 @@ def _pause_offsets(text: str, words: Sequence[Word], *, min_pause_s: float = 0.5
 
 
 def _postprocess(raw: Sequence[Any], *, speaker: Speaker, channel: int | None) -> tuple[Segment, ...]:
-    """faster-whisper segments → our segments: script, guard, punctuation, loop collapse."""
-    out: list[Segment] = []
+    """faster-whisper segments → our segments: script, guard, loop collapse, punctuation."""
+    kept: list[tuple[Any, str, tuple[Word, ...]]] = []
     for seg in raw:
         if seg.no_speech_prob > _NO_SPEECH_DROP and seg.avg_logprob < _LOGPROB_DROP:
+            continue
+        text = clean_segment_text(seg.text)
+        if is_hallucination(text):
             continue
         words: tuple[Word, ...] = ()
         if seg.words:
@@ -715,31 +756,44 @@ def _postprocess(raw: Sequence[Any], *, speaker: Speaker, channel: int | None) -
                 )
                 for w in seg.words
             )
-        text = clean_segment_text(seg.text)
-        if is_hallucination(text):
-            continue
-        text = punctuate(text, pause_after=_pause_offsets(text, words) if words else ())
-        if not _key(text):
-            continue
-        segment = Segment(
-            start_s=round(float(seg.start), 3),
-            end_s=round(float(seg.end), 3),
-            text=text,
-            speaker=speaker,
-            channel=channel,
-            words=words,
-            avg_logprob=round(float(seg.avg_logprob), 4),
-            no_speech_prob=round(float(seg.no_speech_prob), 4),
-        )
-        if out and _key(out[-1].text) == _key(text) and segment.start_s - out[-1].end_s <= 3.0:
+        if kept and _key(kept[-1][1]) == _key(text) and float(seg.start) - float(kept[-1][0].end) <= 3.0:
             # The same text again right away: a decoding loop across windows, not a repetition.
-            out[-1] = replace(out[-1], end_s=segment.end_s, words=out[-1].words + words)
+            previous, previous_text, previous_words = kept[-1]
+            merged = SimpleNamespace(
+                start=previous.start,
+                end=seg.end,
+                avg_logprob=previous.avg_logprob,
+                no_speech_prob=previous.no_speech_prob,
+            )
+            kept[-1] = (merged, previous_text, previous_words + words)
             continue
-        out.append(segment)
+        kept.append((seg, text, words))
+
+    out: list[Segment] = []
+    for index, (seg, text, words) in enumerate(kept):
+        following = kept[index + 1][0] if index + 1 < len(kept) else None
+        # Whisper base cuts Chinese into clauses, not sentences: a segment followed at once by
+        # the next one usually continues the sentence, so it ends with a comma, not a full stop.
+        continues = following is not None and float(following.start) - float(seg.end) < _SENTENCE_GAP_S
+        text = punctuate(text, pause_after=_pause_offsets(text, words) if words else (), continues=continues)
+        out.append(
+            Segment(
+                start_s=round(float(seg.start), 3),
+                end_s=round(float(seg.end), 3),
+                text=text,
+                speaker=speaker,
+                channel=channel,
+                words=words,
+                avg_logprob=round(float(seg.avg_logprob), 4),
+                no_speech_prob=round(float(seg.no_speech_prob), 4),
+            )
+        )
     return tuple(out)
 
 
-def merge_channels(channels: Sequence[Sequence[Segment]], *, echo_similarity: float = 0.6) -> tuple[Segment, ...]:
+def merge_channels(
+    channels: Sequence[Sequence[Segment]], *, echo_similarity: float = 0.6
+) -> tuple[Segment, ...]:
     """Merge per-channel segments by start time, dropping cross-talk echoes.
 
     On phone systems each party's voice leaks faintly into the other channel; Whisper then
@@ -765,4 +819,10 @@ def merge_channels(channels: Sequence[Sequence[Segment]], *, echo_similarity: fl
                 dropped.add(j if a.avg_logprob >= b.avg_logprob else i)
                 if i in dropped:
                     break
-    return tuple(s for k, s in enumerate(merged) if k not in dropped)
+    kept = [s for k, s in enumerate(merged) if k not in dropped]
+    # A clause that "continues" but is followed by the other party ends its sentence after all.
+    for k, segment in enumerate(kept):
+        following = kept[k + 1] if k + 1 < len(kept) else None
+        if segment.text.endswith("，") and (following is None or following.channel != segment.channel):
+            kept[k] = replace(segment, text=segment.text[:-1] + "。")
+    return tuple(kept)

@@ -122,7 +122,8 @@ class DecodedAudio:
         """The channels mixed down to one float32 array."""
         if len(self.channels) == 1:
             return self.channels[0]
-        return np.mean(np.stack(self.channels), axis=0, dtype=np.float32)
+        mixed: np.ndarray = np.stack(self.channels).mean(axis=0, dtype=np.float32)
+        return mixed
 
 
 def load_audio(
@@ -152,7 +153,9 @@ def load_audio(
     try:
         container = av.open(stream_in, mode="r", metadata_errors="ignore")
     except av.FFmpegError as exc:
-        raise UndecodableAudio(_undecodable_detail(stream_in, f"the data is not a recognised audio file ({_short(exc)})")) from exc
+        raise UndecodableAudio(
+            _undecodable_detail(stream_in, f"the data is not a recognised audio file ({_short(exc)})")
+        ) from exc
     try:
         return _decode(container, max_duration_s=max_duration_s, keep_stereo=keep_stereo)
     finally:
@@ -235,7 +238,9 @@ def _open_source(source: AudioSource) -> str | BinaryIO:
     return source
 
 
-def _decode(container: av.container.InputContainer, *, max_duration_s: float | None, keep_stereo: bool) -> DecodedAudio:
+def _decode(
+    container: av.container.InputContainer, *, max_duration_s: float | None, keep_stereo: bool
+) -> DecodedAudio:
     if not container.streams.audio:
         raise UndecodableAudio(
             f"The file has no audio stream (container {container.format.name!r}). "
@@ -294,7 +299,10 @@ def _decode(container: av.container.InputContainer, *, max_duration_s: float | N
                     )
                     fifo.write(frame)
                 drain(final=False)
-                if max_samples is not None and total + _resampled(fifo.samples, frame.sample_rate) > max_samples:
+                if (
+                    max_samples is not None
+                    and total + _resampled(fifo.samples, frame.sample_rate) > max_samples
+                ):
                     raise _too_long(None, max_duration_s or 0.0)
         drain(final=True)
     except av.FFmpegError as exc:
@@ -306,10 +314,12 @@ def _decode(container: av.container.InputContainer, *, max_duration_s: float | N
 
     if total == 0:
         if errors:
-            raise UndecodableAudio(_undecodable_detail(None, f"no packet of the {codec} stream could be decoded"))
+            raise UndecodableAudio(
+                _undecodable_detail(None, f"no packet of the {codec} stream could be decoded")
+            )
         raise EmptyAudio("The recording contains no audio samples. Check that the file is not truncated.")
     planar = np.concatenate(blocks, axis=1).astype(np.float32, copy=False)
-    if max_duration_s is not None and planar.shape[1] > max_samples:  # type: ignore[operator]
+    if max_duration_s is not None and max_samples is not None and planar.shape[1] > max_samples:
         raise _too_long(planar.shape[1] / SAMPLE_RATE_HZ, max_duration_s)
     channels = tuple(np.ascontiguousarray(planar[i]) for i in range(planar.shape[0]))
     return DecodedAudio(

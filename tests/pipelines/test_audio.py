@@ -57,7 +57,9 @@ def resample(samples: np.ndarray, rate: int) -> np.ndarray:
     resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
     frame = av.AudioFrame.from_ndarray(samples[None, :].astype(np.float32), format="fltp", layout="mono")
     frame.sample_rate = SAMPLE_RATE_HZ
-    out = [f.to_ndarray()[0] for f in resampler.resample(frame)] + [f.to_ndarray()[0] for f in resampler.resample(None)]
+    out = [f.to_ndarray()[0] for f in resampler.resample(frame)] + [
+        f.to_ndarray()[0] for f in resampler.resample(None)
+    ]
     return np.concatenate(out)
 
 
