@@ -79,7 +79,7 @@ DEFAULT_LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
 _BREAKS = "，。！？；：、,.!?;:\n "
 _SENTENCE_BREAKS = "。！？!?\n"
 # A slot may span a pause (space between hanzi) but never punctuation or a line break.
-_GAP_CLASS = "[^" + re.escape(_BREAKS.replace(" ", "")) + "]"
+_GAP_CLASS = r"(?:[^，。！？；：、,.!?;:\n]|(?<=[0-9])[.,](?=[0-9]))"
 _MAX_EXPANSION = 20000
 _PINYIN_MIN_CHARS = 3
 _MAX_QUOTE = 40
@@ -188,6 +188,8 @@ class ContextRules:
             preceding question: hits of the probed categories are dropped.
         conditionals: between a negator and the hit, one of these makes the negation a
             condition, not a denial (你们不降我们就换: the 不 does not negate 换).
+        pinyin_skip_lists: patterns using one of these named lists take no part in the pinyin
+            pass (brand names sound like everyday words: 新宝/信保).
         pinyin_words: two-character words the pinyin pass may match by sound alone (招标 →
             招镖); shorter-than-three-character homophones of anything else are ignored, since
             most two-character words have common homophones (解约/节约, 天价/添加).
@@ -205,6 +207,7 @@ class ContextRules:
     answer_denials: tuple[str, ...] = ()
     conditionals: tuple[str, ...] = ()
     pinyin_words: tuple[str, ...] = ()
+    pinyin_skip_lists: tuple[str, ...] = ()
     negation_window: int = 4
     long_window: int = 12
 
@@ -612,7 +615,12 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         cnode = _expect_map(root["context"], manifest, "context", _CONTEXT_KEYS)
         kwargs: dict[str, Any] = {}
         for key, node in cnode.items():
-            if key in ("negation_window", "long_window"):
+            if key == "pinyin_skip_lists":
+                kwargs[key] = tuple(w for w, _ in _strings(node, manifest, key))
+                for w, line in _strings(node, manifest, key):
+                    if w not in lists:
+                        raise LexiconError(f"{manifest}:{line}: unknown list {w!r}")
+            elif key in ("negation_window", "long_window"):
                 if isinstance(node.value, bool) or not isinstance(node.value, int) or not 0 <= node.value <= 30:
                     raise LexiconError(f"{manifest}:{node.line}: {key} must be an integer 0..30")
                 kwargs[key] = node.value
@@ -752,10 +760,13 @@ class PhraseDetector:
         exact: dict[str, list[int]] = {}
         coded: dict[str, list[int]] = {}
 
+        skip = tuple("@" + name for name in lexicon.context.pinyin_skip_lists)
+
         def add(src: str, entry: int) -> None:
             pat = compile_pattern(src, lists)
             tail = pat.tail_regex()
-            ptail = pat.tail_regex(_encode_many)
+            sounds = entry >= 0 and not any(re.search(re.escape(n) + r"(?![A-Za-z0-9_])", src) for n in skip)
+            ptail = pat.tail_regex(_encode_many) if sounds else None
             pid = len(self._patterns)
             self._patterns.append(_CompiledPattern(
                 entry=entry,
@@ -763,10 +774,10 @@ class PhraseDetector:
                 pinyin_tail=re.compile(ptail) if ptail else None,
                 literal=pat.is_literal,
             ))
-            codes = _encode_many(pat.segments[0]) if entry >= 0 else {}
+            codes = _encode_many(pat.segments[0]) if sounds else {}
             for lit in pat.segments[0]:
                 exact.setdefault(lit, []).append(pid)
-                if entry >= 0:
+                if sounds:
                     coded.setdefault(codes[lit], []).append(pid)
 
         for i, entry in enumerate(lexicon.entries):
@@ -1056,6 +1067,23 @@ class PhraseDetector:
             if any(k[0] == key[0] and k[1] == key[1] and min(h.start for h in sg) - _NEAR <= hi
                    and lo <= max(h.end for h in sg) + _NEAR for k, sg in strong):
                 del groups[key]
+        # A minor cue in the same sentence as a stronger signal of another category belongs to
+        # that point (先别发了 等通知), and a minor cue (a bare mention: 招标公告, 偏高) of a
+        # category already raised earlier in the conversation is the same point again.
+        ordered = sorted(groups.items(), key=lambda kv: min(h.start for h in kv[1]))
+        seen_categories: set[str] = set()
+        sentence_best: dict[tuple[int, int], int] = {}
+        for (turn, cat, sent), g in ordered:
+            sev = max(entries[h.entry].severity for h in g)
+            sentence_best[(turn, sent)] = max(sentence_best.get((turn, sent), 0), sev)
+        for key, g in ordered:
+            turn, cat, sent = key
+            sev = max(entries[h.entry].severity for h in g)
+            if sev == 1 and (cat in seen_categories or sentence_best[(turn, sent)] > 1):
+                del groups[key]
+                continue
+            if infos[turn].speaker == "customer":
+                seen_categories.add(cat)
         out: list[RiskSignal] = []
         for group in groups.values():
             best = max(group, key=lambda x: _rank(x, entries[x.entry]))
@@ -1110,7 +1138,8 @@ class PhraseDetector:
                                         threshold=threshold))
 
 
-_BREAK_RX = re.compile("[" + re.escape(_BREAKS) + "]")
+# ',' and '.' between digits are part of a number (3.2 / 1,000), not a clause break.
+_BREAK_RX = re.compile(r"[，。！？；：、!?;:\n]|(?<![0-9])[.,]|[.,](?![0-9])")
 _SENTENCE_RX = re.compile("[" + re.escape(_SENTENCE_BREAKS) + "]")
 _HISTORY_RX = re.compile(
     r"^(?:[ \t]*>|[ \t]*-{2,}\s*(?:原始邮件|Original Message|转发的邮件|Forwarded message)"
