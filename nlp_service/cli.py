@@ -240,6 +240,28 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from nlp_service.store import Store
+    from nlp_service.tenants import create_key, list_keys, revoke_key
+
+    store = Store(settings.database_url)
+    try:
+        if args.keys_command == "create":
+            key = create_key(store, args.tenant, args.label)
+            print(_dump({"tenant": args.tenant, "key": key, "note": "shown once; only its hash is stored"}))
+        elif args.keys_command == "revoke":
+            if not revoke_key(store, args.key_id):
+                print(f"nlp-service: no active key {args.key_id}", file=sys.stderr)
+                return 1
+            print(_dump({"revoked": args.key_id}))
+        else:
+            for row in list_keys(store, args.tenant):
+                print(_dump(row))
+    finally:
+        store.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nlp-service", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -260,6 +282,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP service")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+
+    p = sub.add_parser("keys", help="manage tenants' API keys (NLP_SECURITY__REQUIRE_API_KEY=true)")
+    keys = p.add_subparsers(dest="keys_command", required=True)
+    k = keys.add_parser("create", help="create a key for a tenant (printed once)")
+    k.add_argument("--tenant", required=True)
+    k.add_argument("--label")
+    k = keys.add_parser("revoke", help="revoke a key by its id (the part after 'nlp_')")
+    k.add_argument("key_id")
+    k = keys.add_parser("list", help="list keys (ids only)")
+    k.add_argument("--tenant")
 
     try:
         from nlp_service import transcribe_cli
@@ -290,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_detect(args, settings, sys.stdout)
         if args.command == "serve":
             return _cmd_serve(args, settings)
+        if args.command == "keys":
+            return _cmd_keys(args, settings)
         if args.command == "transcribe":
             from nlp_service import transcribe_cli
 

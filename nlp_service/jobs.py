@@ -127,6 +127,13 @@ class JobStore:
                       .values(progress=progress, stage=stage, lease_until=now + timedelta(seconds=self.lease_s),
                               updated_at=now))
 
+    def requeue(self, job_id: str, worker_id: str) -> None:
+        with self.store.session() as s:
+            s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.worker_id == worker_id,
+                                           JobRow.status == "running")
+                      .values(status="queued", stage="queued", lease_until=None, worker_id=None,
+                              updated_at=utcnow()))
+
     def fail(self, job_id: str, worker_id: str, error: dict[str, Any]) -> None:
         with self.store.session() as s:
             s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.worker_id == worker_id)
@@ -148,6 +155,10 @@ class JobStore:
         with self.store.session() as s:
             return s.scalar(select(func.count()).select_from(JobRow).where(
                 JobRow.status.in_(("queued", "running")))) or 0
+
+
+class _LostLease(Exception):
+    pass
 
 
 def render_transcript(segments: Any, *, labelled: bool) -> str:
@@ -208,7 +219,8 @@ def process_job(job: JobRow, *, jobs: JobStore, service: InteractionService, tra
                 "rtf": round(transcript.timings_ms.get("total_ms", 0) / 1000 / max(transcript.duration_s, 1e-6), 4)}
 
     def finish(session: Session, _seq: int, _item: Any, result: dict[str, Any]) -> None:
-        jobs.mark_done(session, job.id, worker_id, interaction_id, result)
+        if not jobs.mark_done(session, job.id, worker_id, interaction_id, result):
+            raise _LostLease()  # another worker owns the job now: roll the whole insert back
         if payload.get("callback_url"):
             enqueue(session, tenant=job.tenant, kind="callback", dedup_key=f"job:{job.id}:callback",
                     url=payload["callback_url"], secret=callback_secret,
@@ -216,6 +228,9 @@ def process_job(job: JobRow, *, jobs: JobStore, service: InteractionService, tra
 
     try:
         service.submit(model, tenant=job.tenant, on_insert=finish, result_extra={"asr": asr_meta})
+    except _LostLease:
+        logger.warning("job %s: lease lost before completion; left to its new owner", job.id)
+        return
     except NlpServiceError as exc:
         if exc.code == "conflict":  # stored by an earlier attempt that died before marking the job
             with jobs.store.session() as s:
@@ -245,7 +260,7 @@ class JobRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.busy = 0
+        self.in_flight: set[str] = set()
 
     def start(self) -> None:
         for i in range(self.workers):
@@ -257,12 +272,15 @@ class JobRunner:
         self._wake.set()
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """Stop claiming; wait for in-flight jobs (an unfinished one is re-claimed after its lease)."""
+        """Stop claiming; let in-flight jobs finish, and hand back those that can't in time."""
         self._stop.set()
         self._wake.set()
         deadline = time.monotonic() + timeout_s
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        for job_id in list(self.in_flight):
+            self.jobs.requeue(job_id, self.worker_id)  # another replica takes it at once
+            logger.warning("job %s handed back at shutdown", job_id)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -275,14 +293,14 @@ class JobRunner:
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
                 continue
-            self.busy += 1
+            self.in_flight.add(job.id)
             try:
                 process_job(job, jobs=self.jobs, service=self.service, transcriber=self.transcriber_factory(),
                             worker_id=self.worker_id, callback_secret=self.callback_secret, on_done=self.on_done)
             except Exception:  # noqa: BLE001
                 logger.exception("job %s crashed", job.id)
             finally:
-                self.busy -= 1
+                self.in_flight.discard(job.id)
 
 
 def save_upload(data_dir: Path, job_id: str, data: bytes, suffix: str) -> Path:

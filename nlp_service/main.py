@@ -14,16 +14,27 @@ from nlp_service.api.problems import install_problem_handlers
 from nlp_service.alert_engine import AlertBus, AlertEngine
 from nlp_service.alerts import load_rules
 from nlp_service.api.routes import alerts, calls, customers, health, interactions
+from nlp_service.api.routes import insights as insights_routes
 from nlp_service.jobs import JobRunner, JobStore
 from nlp_service.outbox import Deliverer
 from nlp_service.urls import check_outbound_url
 from nlp_service.logging_config import configure_logging
+from nlp_service.metrics import Metrics
 from nlp_service.model_registry import ModelRegistry
 from nlp_service.service import InteractionService
 from nlp_service.settings import Settings, get_settings
 from nlp_service.store import Store
+from nlp_service.tenants import ApiKeyAuth
 
 __all__ = ["create_app"]
+
+
+def _count_result(metrics: Metrics, result: dict) -> None:  # type: ignore[type-arg]
+    metrics.interactions.labels(result.get("channel", "other")).inc()
+    asr = result.get("asr")
+    if asr:
+        metrics.asr_rtf.observe(float(asr.get("rtf") or 0))
+        metrics.asr_audio_seconds.inc(float(asr.get("duration_s") or 0))
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +54,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True,
         app.state.store = store
         app.state.models = models
         app.state.service = service
-        app.state.auth = None
+        app.state.auth = ApiKeyAuth(store) if settings.security.require_api_key else None
         app.state.url_check = lambda url: check_outbound_url(url, allow_private=settings.alerts.allow_private_urls)
         bus = AlertBus()
         engine = AlertEngine(store, bus, default_rules=load_rules(settings.alerts.rules_file),
@@ -57,10 +68,24 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True,
         app.state.deliverer = deliverer
         engine.on_new_alerts.append(lambda _new: deliverer.wake())
         secret = settings.jobs.callback_secret.get_secret_value() if settings.jobs.callback_secret else None
-        runner = JobRunner(jobs, service, models.transcriber.get, workers=settings.jobs.workers,
+        in_process = settings.jobs.workers if settings.jobs.backend == "inprocess" else 0
+        runner = JobRunner(jobs, service, models.transcriber.get, workers=in_process,
                            callback_secret=secret, on_done=deliverer.wake)
         app.state.job_runner = runner
         app.state.job_dispatch = lambda _job_id: runner.wake()
+        if settings.jobs.backend == "celery":
+            from nlp_service.celery_app import process_call_job
+
+            app.state.job_dispatch = lambda job_id: process_call_job.delay(job_id)
+        bridge = None
+        if settings.jobs.redis_url:
+            from nlp_service.redis_bridge import RedisAlertBridge
+
+            bridge = RedisAlertBridge(settings.jobs.redis_url, bus)
+            bridge.start()
+        metrics.on_collect(lambda: metrics.queue_depth.set(jobs.queued_count()))
+        engine.on_new_alerts.append(lambda new: [metrics.alerts.labels(a["category"]).inc() for a in new])
+        service.after_commit.append(lambda result: _count_result(metrics, result))
         if preload:
             models.preload()
         deliverer.start()
@@ -72,6 +97,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True,
         finally:
             runner.stop()
             deliverer.stop()
+            if bridge is not None:
+                bridge.stop()
             store.close()
 
     app = FastAPI(
@@ -80,13 +107,16 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True,
         description="Conversational NLP for Chinese B2B sales: draft CRM records, risk signals, alerts.",
         lifespan=lifespan,
     )
+    metrics = Metrics()
+    app.state.metrics = metrics
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(interactions.router)
     app.include_router(calls.router)
     app.include_router(alerts.router)
     app.include_router(customers.router)
+    app.include_router(insights_routes.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, on_request=metrics.observe_request)
     return app

@@ -45,7 +45,7 @@ class InteractionService:
         self.store = store
         self.registry = registry
         self.insert_hooks: list[InsertHook] = []  # set up once at start (alerts); per-call hooks go to submit
-        self.redact: Callable[[str], str] | None = None
+        self.redact_pii = settings.security.redact_pii
         self.after_commit: list[Callable[[dict[str, Any]], None]] = []
 
     def enrich_input(self, item: InteractionInput, conversation: Conversation | None = None) -> dict[str, Any]:
@@ -86,8 +86,11 @@ class InteractionService:
         if result_extra:
             result.update(result_extra)
         content = _storable(item.content)
-        if self.redact is not None:
-            content = self.redact(content)
+        if self.redact_pii:
+            from nlp_service.redact import redact_result, redact_text
+
+            content = redact_text(content)
+            result = redact_result(result)
 
         hooks = [*self.insert_hooks, *([on_insert] if on_insert else [])]
 

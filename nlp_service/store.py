@@ -207,7 +207,7 @@ class Store:
 
     def create_schema(self) -> None:
         # The modules that define the other tables register them on Base when imported.
-        from nlp_service import jobs, outbox  # noqa: F401
+        from nlp_service import alert_engine, jobs, outbox, tenants  # noqa: F401
 
         Base.metadata.create_all(self.engine)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from sqlalchemy import text
 
 from nlp_service import __version__
@@ -22,3 +23,10 @@ def healthz(store: StoreDep) -> Health:
         raise NlpServiceError("model-unavailable", f"The database is not reachable ({type(exc).__name__}).",
                               status=503, headers={"Retry-After": "5"}) from None
     return Health(status="ok", version=__version__, store=store.backend)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    from nlp_service.metrics import CONTENT_TYPE_LATEST
+
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
