@@ -218,7 +218,7 @@ def process_job(job: JobRow, *, jobs: JobStore, service: InteractionService, tra
                 "language": transcript.language,
                 "rtf": round(transcript.timings_ms.get("total_ms", 0) / 1000 / max(transcript.duration_s, 1e-6), 4)}
 
-    def finish(session: Session, _seq: int, _item: Any, result: dict[str, Any]) -> None:
+    def complete(session: Session, result: dict[str, Any]) -> None:
         if not jobs.mark_done(session, job.id, worker_id, interaction_id, result):
             raise _LostLease()  # another worker owns the job now: roll the whole insert back
         if payload.get("callback_url"):
@@ -227,18 +227,28 @@ def process_job(job: JobRow, *, jobs: JobStore, service: InteractionService, tra
                     payload={"event": "job.done", "job_id": job.id, "status": "done", "result": result})
 
     try:
-        service.submit(model, tenant=job.tenant, on_insert=finish, result_extra={"asr": asr_meta})
+        result, created = service.submit(model, tenant=job.tenant, result_extra={"asr": asr_meta},
+                                         on_insert=lambda s, _seq, _item, r: complete(s, r))
+        if not created:  # the same id and content were stored before (a replayed upload)
+            with jobs.store.session() as s:
+                complete(s, result)
     except _LostLease:
         logger.warning("job %s: lease lost before completion; left to its new owner", job.id)
         return
     except NlpServiceError as exc:
-        if exc.code == "conflict":  # stored by an earlier attempt that died before marking the job
-            with jobs.store.session() as s:
-                stored = service.store.get_interaction(job.tenant, interaction_id)
-                if stored is not None:
-                    jobs.mark_done(s, job.id, worker_id, interaction_id, stored.result)
-        else:
+        if exc.code != "conflict":
             jobs.fail(job.id, worker_id, exc.to_dict())
+            return
+        # Stored by an earlier attempt under this id (e.g. a client re-used an interaction id).
+        stored = service.store.get_interaction(job.tenant, interaction_id)
+        if stored is None:
+            jobs.fail(job.id, worker_id, exc.to_dict())
+            return
+        try:
+            with jobs.store.session() as s:
+                complete(s, stored.result)
+        except _LostLease:
+            return
     if on_done is not None:
         on_done()
 
