@@ -106,6 +106,7 @@ _TOPICS: tuple[tuple[str, str, str], ...] = (
     ("data_security", "数据安全", r"数据安全|备份|丢失|会丢|数据丢|泄露|加密|数据存|存储在|存在哪|服务器在|机房|容灾"),
     ("permissions", "权限设置", r"权限|看得到|看到别人|能看到|可见|隔离|分级管理"),
     ("deployment", "部署方式", r"私有化|本地部署|本地化部署|部署|云端|云版|离线版|服务器"),
+    ("mobile", "手机端", r"手机|移动端|app|小程序|平板|ipad"),
     ("installation", "安装实施", r"安装|实施|上线|调试|施工"),
     ("warranty", "质保保修", r"质保|保修|保固|三包|包换|坏了怎么办|坏了怎么"),
     ("after_sales", "售后服务", r"售后|维修|维保|响应|上门|到场|驻场|常驻|工程师|技术支持|运维|客服"),
@@ -134,6 +135,7 @@ _TOPIC_TODO: Mapping[str, str] = {
     "data_security": "准备一页数据安全说明（存储位置、备份、等保情况），打消客户顾虑。",
     "permissions": "做一份权限配置示例（谁能看什么），演示时主动讲清楚。",
     "deployment": "把部署方式（云端/私有化）的区别、价格和周期写成对比表，统一报价口径。",
+    "mobile": "把手机端/小程序能做什么整理成截图说明，演示时主动展示。",
     "installation": "和实施团队确认标准安装/实施周期，给销售一个可以承诺的时间表。",
     "warranty": "把质保期限和保修范围写进报价单，避免销售各说各的。",
     "after_sales": "把售后响应时效、收费标准和服务网点整理成一页纸，销售统一发给客户。",
@@ -159,10 +161,16 @@ def question_topic(normalized: str) -> str | None:
     return None
 
 
+# Question-word bigrams that every question shares; they say nothing about what is asked.
+_STOP_BIGRAMS = frozenset({"怎么", "么办", "么样", "什么", "多少", "可以", "能够", "一下", "这个", "那个", "你们",
+                           "我们", "需要", "大概", "一般", "现在"})
+
+
 def _bigrams(s: str) -> frozenset[str]:
     if len(s) < 2:
         return frozenset({s}) if s else frozenset()
-    return frozenset(s[i:i + 2] for i in range(len(s) - 1))
+    grams = frozenset(s[i:i + 2] for i in range(len(s) - 1))
+    return (grams - _STOP_BIGRAMS) or grams
 
 
 def question_similarity(a: str, b: str) -> float:
@@ -555,10 +563,16 @@ def customers_to_call(alerts: Iterable[Mapping[str, Any]], *, limit: int = 20) -
             "count": a.get("count"),
             "last_at": a.get("last_at"),
             "meaning": meaning,
-            "todo": ("建议经理今天亲自给客户打电话：" if level == "P0" else "建议今天联系客户：")
-            + _CATEGORY_TODO.get(category, "").removeprefix("建议"),
+            "todo": _call_todo(category, level),
         })
     return out
+
+
+def _call_todo(category: str, level: Any) -> str:
+    todo = _CATEGORY_TODO.get(category, "建议今天联系客户，问清情况。")
+    if level == "P0" and "亲自" not in todo:
+        return "建议经理今天亲自打电话；" + todo.removeprefix("建议")
+    return todo
 
 
 # ----------------------------------------------------------------------------- store readers
