@@ -35,12 +35,18 @@ def _mask_keep(s: str, head: int, tail: int) -> str:
     return "".join(c if (i in keep or not c.isalnum()) else "*" for i, c in enumerate(s))
 
 
+def _mask_mobile(s: str) -> str:
+    digits = [i for i, c in enumerate(s) if c.isdigit()][-11:]  # the number after any +86
+    masked = set(digits[3:7])
+    return "".join("*" if i in masked else c for i, c in enumerate(s))
+
+
 def redact_text(text: str) -> str:
     """Mask PII in ``text``; the result has the same length."""
     if not text:
         return text
     text = _ID_CARD.sub(lambda m: _mask_keep(m.group(0), 3, 2), text)
-    text = _MOBILE.sub(lambda m: _mask_keep(m.group(0), 3, 4), text)
+    text = _MOBILE.sub(lambda m: _mask_mobile(m.group(0)), text)
 
     def card(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))

@@ -25,6 +25,18 @@ ROOT = Path(__file__).resolve().parent.parent
 AUDIO = Path(__file__).resolve().parent / "data" / "audio"
 
 
+def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Run one SQL statement against a test database (SQLite file or PostgreSQL schema)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql), params)]
+    finally:
+        engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

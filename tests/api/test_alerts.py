@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -143,9 +142,8 @@ def test_websocket_stream_and_resume(client: Any) -> None:
 # ---------------------------------------------------------------- real processes
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    return {"NLP_DATA_DIR": str(tmp_path / "data"), "NLP_ALERTS__ALLOW_PRIVATE_URLS": "true",
-            "NLP_LOG_LEVEL": "WARNING", "NLP_JOBS__WORKERS": "0"}
+def _env(service_env: dict[str, str]) -> dict[str, str]:
+    return {**service_env, "NLP_ALERTS__ALLOW_PRIVATE_URLS": "true", "NLP_JOBS__WORKERS": "0"}
 
 
 def _configure_webhook(url: str, receiver: Receiver, secret: str = "k3y") -> None:
@@ -173,9 +171,9 @@ def _delivered_alert_ids(receiver: Receiver, secret: str = "k3y") -> dict[str, i
 
 
 @pytest.mark.slow
-def test_sse_resumes_from_last_event_id(tmp_path: Path) -> None:
+def test_sse_resumes_from_last_event_id(service_env: dict[str, str]) -> None:
     with Receiver() as receiver:
-        svc = ServiceProcess(_env(tmp_path)).start()
+        svc = ServiceProcess(_env(service_env)).start()
         try:
             _configure_webhook(svc.url, receiver)
             for i in range(3):
@@ -196,10 +194,10 @@ def test_sse_resumes_from_last_event_id(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_webhook_receiver_down_for_a_while_gets_every_alert(tmp_path: Path) -> None:
+def test_webhook_receiver_down_for_a_while_gets_every_alert(service_env: dict[str, str]) -> None:
     with Receiver() as receiver:
         receiver.up = False
-        svc = ServiceProcess(_env(tmp_path)).start()
+        svc = ServiceProcess(_env(service_env)).start()
         try:
             _configure_webhook(svc.url, receiver)
             for i in range(5):
@@ -213,8 +211,8 @@ def test_webhook_receiver_down_for_a_while_gets_every_alert(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_sigkilled_service_still_delivers_every_accepted_alert_once(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+def test_sigkilled_service_still_delivers_every_accepted_alert_once(service_env: dict[str, str]) -> None:
+    env = _env(service_env)
     with Receiver() as receiver:
         svc = ServiceProcess(env).start()
         _configure_webhook(svc.url, receiver)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 
 from nlp_service.outbox import verify_signature
-from tests.helpers import AUDIO, Receiver, ServiceProcess, long_recording, wait_until, wav_bytes
+from tests.helpers import AUDIO, Receiver, ServiceProcess, long_recording, query, wait_until, wav_bytes
 
 
 def _assert_problem(resp: Any, status: int, code: str) -> None:
@@ -52,9 +51,8 @@ def test_unsafe_callback_url(client: Any) -> None:
 
 @pytest.mark.model
 @pytest.mark.slow
-def test_job_transcribes_enriches_and_calls_back(tmp_path: Path) -> None:
-    env = {"NLP_DATA_DIR": str(tmp_path / "data"), "NLP_ALERTS__ALLOW_PRIVATE_URLS": "true",
-           "NLP_JOBS__CALLBACK_SECRET": "s3cret", "NLP_LOG_LEVEL": "WARNING"}
+def test_job_transcribes_enriches_and_calls_back(service_env: dict[str, str]) -> None:
+    env = {**service_env, "NLP_ALERTS__ALLOW_PRIVATE_URLS": "true", "NLP_JOBS__CALLBACK_SECRET": "s3cret"}
     with Receiver() as receiver:
         svc = ServiceProcess(env).start()
         try:
@@ -83,10 +81,8 @@ def test_job_transcribes_enriches_and_calls_back(tmp_path: Path) -> None:
 
 @pytest.mark.model
 @pytest.mark.slow
-def test_job_survives_a_killed_worker_and_finishes_exactly_once(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    env = {"NLP_DATA_DIR": str(data_dir), "NLP_JOBS__LEASE_S": "2", "NLP_ALERTS__ALLOW_PRIVATE_URLS": "true",
-           "NLP_LOG_LEVEL": "WARNING"}
+def test_job_survives_a_killed_worker_and_finishes_exactly_once(service_env: dict[str, str], db_url: str) -> None:
+    env = {**service_env, "NLP_JOBS__LEASE_S": "2", "NLP_ALERTS__ALLOW_PRIVATE_URLS": "true"}
     with Receiver() as receiver:
         svc = ServiceProcess(env).start()
         resp = httpx.post(svc.url + "/v1/calls", files={"file": ("long.wav", long_recording(3))},
@@ -96,11 +92,8 @@ def test_job_survives_a_killed_worker_and_finishes_exactly_once(tmp_path: Path) 
         # Wait until the worker is mid-transcription, then crash the process.
         wait_until(lambda: httpx.get(f"{svc.url}/v1/jobs/{job_id}").json()["progress"] > 0.05, 120, 0.1)
         svc.kill()
-        db = sqlite3.connect(data_dir / "nlp-service.sqlite3")
-        status, attempts = db.execute("SELECT status, attempts FROM jobs WHERE id=?", (job_id,)).fetchone()
-        assert (status, attempts) == ("running", 1)
-        assert db.execute("SELECT count(*) FROM interactions").fetchone()[0] == 0
-        db.close()
+        assert query(db_url, "SELECT status, attempts FROM jobs WHERE id=:id", id=job_id) == [("running", 1)]
+        assert query(db_url, "SELECT count(*) FROM interactions") == [(0,)]
 
         svc2 = ServiceProcess(env).start()
         try:
@@ -111,8 +104,6 @@ def test_job_survives_a_killed_worker_and_finishes_exactly_once(tmp_path: Path) 
             wait_until(lambda: receiver.requests, 30)
         finally:
             svc2.stop()
-    db = sqlite3.connect(data_dir / "nlp-service.sqlite3")
-    assert db.execute("SELECT count(*) FROM interactions WHERE id='call-long'").fetchone()[0] == 1
-    assert db.execute("SELECT count(*) FROM outbox WHERE kind='callback'").fetchone()[0] == 1
-    db.close()
+    assert query(db_url, "SELECT count(*) FROM interactions WHERE id='call-long'") == [(1,)]
+    assert query(db_url, "SELECT count(*) FROM outbox WHERE kind='callback'") == [(1,)]
     assert len(receiver.requests) == 1
