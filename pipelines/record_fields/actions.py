@@ -1,0 +1,295 @@
+"""Next action and support needed, from the rep's commitments.
+
+The next action is the rep's earliest concrete commitment toward the customer ("明天上午10点前把
+返点政策发您"), with its resolved due. Commitments that ask colleagues for help ("我让法务过一遍",
+"找陈总批", "报给大区") are internal: they become support requests, not the action. When the rep
+commits to nothing, a request the customer makes of the rep ("请于1月20日前提供…") is the action.
+When the rep's words leave the object implicit ("好的，今天下午发您"), the action text adds what
+the customer asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipelines.record_fields.documents import documents_in
+from pipelines.record_fields.lexicons import FieldLexicons, normalise_person
+from pipelines.record_fields.text import Analysis, Clause, Due, TurnView
+from pipelines.record_fields.types import NextAction, SupportRequest
+
+__all__ = ["Commitment", "find_commitments", "extract_next_action", "extract_support"]
+
+# Verbs that move something toward the customer.
+_STRONG = re.compile(
+    r"发(?!票|现|展|生|布|货款)|寄|传给|提供|回复|答复|回电|回您|回你|打电话|打给|电话给|联系您|联系你|上门|拜访|演示|"
+    r"给您|给你|带您|带你|过去|过来|到您|到你|到贵|准时到|送到|送过去|出样|交付|出稿|给到|签合同|见面|去一次|再去|"
+    r"过去一趟|过来一趟|跑一趟|来一趟|谈下来"
+)
+_WEAK = re.compile(r"整理|准备|做好|安排|处理|跟进|问问|确认|约|换|调|送|到|去|出|填|签|寄回|核|改|补|跟您|给")
+_FIRST_PERSON = re.compile(r"我|咱们|咱|我们|本人")
+_DONE = re.compile(r"已经|已|刚刚?|上周|昨天|^之前|前天|上次|去年|刚才|早就|(?:发|给|寄|送|开|做|交)(?:您|你)?(?:邮箱|微信|群里)?了$|"
+                   r"(?:拜访|去|见|发|谈|聊|打|送|寄|给|问|查|看)了(?!解)")
+_ASKS_CUSTOMER = re.compile(r"请您|麻烦您|您把|您先|您看|您拍|您这边|发我|给我|告诉我|您方便|您帮|帮忙引荐|您直接|(?<!给)您确认|"
+                            r"找我|问我|^(?:您|你)(?!放心)|我是|我这边是")
+_GENERIC = re.compile(r"随时|一般|通常|平时|^以后|以后(?:有|需要|随时)|每次|每个月|每年|都可以|可以推荐|如果|要是")
+_INTERNAL_VERB = re.compile(
+    r"申请(?![书表单])|争取|请示|汇报|报给|报到|找|让|催|跟.{0,10}(?:商量|确认|测算|核|沟通|要|申请|争取)|和.{0,8}(?:一起|商量)|"
+    r"协调|请.{0,12}(?:批|确认|核|出|支持|帮)|批|核一下|过一遍|需要.{0,8}出"
+)
+_INTERNAL_PARTY = re.compile(r"领导|老板|公司|总部|财务|法务|技术|质量|品质|产品|供应链|实施|设计|客服|售后|商务|研发|工厂|"
+                             r"大区|区域|总监|同事|[\u4e00-\u9fff]总|供应商|仓库|厂家")
+_TO_CUSTOMER = re.compile(r"您|你|贵司|贵方|贵院|贵校|客户")
+_ONLY_TIME = re.compile(r"^(?:好的?|嗯|行|可以|没问题|那)?[，, ]*$")
+
+# A request the customer makes of the rep.
+_CUSTOMER_REQUEST = re.compile(
+    r"请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|寄|给|联系|安排|报|处理|说法)|"
+    r"麻烦(?:你们?|您)?.{0,20}?(?:发|提供|给|寄|安排|过来)|"
+    r"你们?(?:先|尽快|赶紧)?把.{1,40}?(?:发|给|寄|填|整理|送|带)|"
+    r"(?:最好|务必|尽快|抓紧).{0,14}?(?:给|发|提供|回复|到)|"
+    r"可以(?:关掉|停掉|取消|注销|关闭)了|给个说法|"
+    r"(?:来|过来).{0,6}(?:签|对一下|谈)|"
+    r"你们.{0,12}(?:给个|给我个?|出个|发个|排一下)"
+)
+# "如有疑问，请联系何老师": contact boilerplate, not a request.
+_CONTACT = re.compile(r"如有(?:疑问|问题|需要|任何)|有问题随时|联系电话|联系方式")
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    clause: Clause
+    text: str
+    due: Due | None
+    internal: bool
+
+
+def _is_internal(text: str) -> bool:
+    m = _INTERNAL_VERB.search(text)
+    if not m:
+        return False
+    if re.search(r"申请|争取|请示|汇报|报给|催", m.group(0)):
+        return True
+    return bool(_INTERNAL_PARTY.search(text)) and not re.search(r"(?:给|发|跟|到)(?:您|你)", text)
+
+
+def _is_commitment(c: Clause) -> bool:
+    t = c.text
+    if len(t) < 3 or _DONE.search(t) or _ASKS_CUSTOMER.search(t) or _GENERIC.search(t):
+        return False
+    if re.search(r"[吗？?]$|吗[？?]?$|要不要|是不是|什么|哪[个位些里]|多少|怎么", t) and not c.times:
+        return False
+    if _STRONG.search(t):
+        return bool(_FIRST_PERSON.search(t) or c.times or not re.search(r"你们|您们", t))
+    return bool(_WEAK.search(t) and _FIRST_PERSON.search(t) and c.times)
+
+
+def _pick_due(times: Sequence[Due]) -> Due | None:
+    if not times:
+        return None
+    deadlines = [d for d in times if d.deadline]
+    return min(deadlines or times, key=lambda d: d.sort_key)
+
+
+def _due_for(view: TurnView, i: int) -> Due | None:
+    """The clause's own time, or one said just before it in the same sentence ("明天上午，我把…")."""
+    c = view.clauses[i]
+    if c.times:
+        return _pick_due(c.times)
+    if i > 0:
+        prev = view.clauses[i - 1]
+        if prev.sentence == c.sentence and prev.times and not _STRONG.search(prev.text) \
+                and not _INTERNAL_VERB.search(prev.text):
+            return _pick_due(prev.times)
+    if i + 1 < len(view.clauses):
+        nxt = view.clauses[i + 1]
+        if nxt.sentence == c.sentence and nxt.times and len(nxt.text) <= len(nxt.times[0].text) + 3:
+            return _pick_due(nxt.times)
+    return None
+
+
+def find_commitments(analysis: Analysis) -> list[Commitment]:
+    """Every commitment the rep makes, internal ones flagged."""
+    out: list[Commitment] = []
+    for view in analysis.turns:
+        if view.turn.speaker != "rep":
+            continue
+        for i, c in enumerate(view.clauses):
+            if not _is_commitment(c) and not (_is_internal(c.text) and _FIRST_PERSON.search(c.text)):
+                continue
+            out.append(Commitment(c, c.text, _due_for(view, i), _is_internal(c.text)))
+    return out
+
+
+def _requests(analysis: Analysis, before: int, lex: FieldLexicons, lookback: int = 3) -> list[str]:
+    """Documents (or else the request itself) the customer asked for in the turns before ``before``."""
+    wanted: list[str] = []
+    for view in reversed(analysis.turns[max(0, before - lookback):before]):
+        if view.turn.speaker == "rep":
+            if wanted:
+                break
+            continue
+        docs = [d.name for d in documents_in(view.turn.text, lex)]
+        if docs:
+            wanted = docs + wanted
+        elif not wanted:
+            for c in view.clauses:
+                if _CUSTOMER_REQUEST.search(c.text):
+                    wanted.append(c.text)
+    return list(dict.fromkeys(wanted))
+
+
+def _with_object(analysis: Analysis, c: Clause, lex: FieldLexicons) -> str:
+    """The action text: the clause, the clauses before it in the turn that name the object, and what
+    the customer had asked for when the rep's words leave it out."""
+    view = analysis.turns[c.position]
+    idx = next(i for i, x in enumerate(view.clauses) if x.start == c.start)
+    lo = idx
+    while lo > 0:
+        prev = view.clauses[lo - 1]
+        if _is_commitment(prev) or _is_internal(prev.text) or idx - lo >= 2:
+            break
+        lo -= 1
+    have = [d.name for d in documents_in(view.turn.text[view.clauses[lo].start:c.end], lex, require_context=False)]
+    if not have:
+        # "我让技术部出一份迁移方案，后天下午三点前发您": the object sits in an earlier clause.
+        for j in range(lo - 1, max(-1, lo - 4), -1):
+            found = [d.name for d in documents_in(view.clauses[j].text, lex, require_context=False)]
+            if found:
+                lo, have = j, found
+                break
+    text = view.turn.text[view.clauses[lo].start:c.end]
+    text = re.sub(r"\s*\n\s*", " ", text).strip()
+    text = re.sub(r"^(?:好的?|好嘞|嗯|行|可以|没问题|明白|收到)[，,！!。 ]*", "", text) or text
+    wanted = _requests(analysis, c.position, lex)
+    missing = [w for w in wanted if not any(w in h or h in w for h in have) and w not in text]
+    if missing and (not have or len(missing) < len(wanted) + 1):
+        text += "（" + "、".join(missing[:4]) + "）"
+    return text
+
+
+def _refine_due(analysis: Analysis, c: Clause, due: Due | None) -> Due | None:
+    """The customer's answer can pin the time down ("明天上午" -> "你们9点前到"), or set it when the
+    rep said none."""
+    for view in analysis.turns[c.position + 1: c.position + 3]:
+        if view.turn.speaker == "rep":
+            continue
+        for d in view.times:
+            if due is None and d.deadline:
+                return d
+            if due is not None and due.clock is None and d.clock is not None and d.day == due.day and d.deadline:
+                return d
+    return due
+
+
+def _customer_action(analysis: Analysis, lex: FieldLexicons) -> NextAction | None:
+    best: tuple[tuple[int, object], NextAction] | None = None
+    for view in analysis.turns:
+        if view.turn.speaker == "rep":
+            continue
+        for c in view.clauses:
+            m = _CUSTOMER_REQUEST.search(c.text)
+            if not m or re.search(r"如果|要是|若|的话", c.text[:m.start()]) or _CONTACT.search(c.sentence_text):
+                continue
+            due = _pick_due(c.times)
+            if due is None:
+                sent = [d for d in view.times if c.sentence_text and d.deadline
+                        and view.turn.text.find(c.sentence_text) <= d.start < view.turn.text.find(c.sentence_text) + len(c.sentence_text)]
+                due = _pick_due(sent)
+            text = c.sentence_text.strip() if len(c.text) < 12 else c.text.strip()
+            text = re.sub(r"\s*\n\s*", " ", text)
+            if not documents_in(text, lex, require_context=False):
+                docs = [d.name for d in documents_in(view.turn.text, lex)]
+                if docs:
+                    text += "（" + "、".join(dict.fromkeys(docs[:5])) + "）"
+            action = NextAction(text=text, due=due.iso() if due else None, turn=c.turn)
+            key = (0, due.sort_key) if due else (1, (c.position, c.start))
+            if best is None or key < best[0]:  # type: ignore[operator]
+                best = (key, action)
+    return best[1] if best else None
+
+
+def extract_next_action(analysis: Analysis, lex: FieldLexicons,
+                        commitments: Sequence[Commitment] | None = None) -> NextAction | None:
+    """The rep's earliest concrete commitment toward the customer; else the customer's request."""
+    commitments = find_commitments(analysis) if commitments is None else commitments
+    toward = [k for k in commitments if not k.internal]
+    if toward:
+        dated = [k for k in toward if k.due is not None]
+        if dated:
+            chosen = min(dated, key=lambda k: (k.due.sort_key, k.clause.position, k.clause.start))  # type: ignore[union-attr]
+        else:
+            with_object = [k for k in toward if documents_in(k.text, lex, require_context=False)]
+            chosen = (with_object or toward)[0]
+        due = _refine_due(analysis, chosen.clause, chosen.due)
+        return NextAction(text=_with_object(analysis, chosen.clause, lex), due=due.iso() if due else None,
+                          turn=chosen.clause.turn)
+    return _customer_action(analysis, lex)
+
+
+# ---------------------------------------------------------------- support needed
+
+_PERSON_AFTER_DEPT = re.compile(r"^(?:的|那边的|的同事)?((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:工程师|工|总|经理|主管|总监|老师|姐|哥))")
+_MANAGER = re.compile(r"(?:找|请示|报给|汇报给?|让|得|要|需要|问问)([\u4e00-\u9fff]总)(?:批|签|审批|同意|拍板|确认|那边)?|"
+                      r"([\u4e00-\u9fff]总)(?:批|审批|签字|同意|拍板)")
+_CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|您|你|他们|客户)(?:的|那边的?|这边的?)?$")
+_SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监))[：:，,]")
+_ASKS_ADDRESSEE = re.compile(r"请您|您批|麻烦您|请领导|请批")
+
+
+def extract_support(analysis: Analysis, lex: FieldLexicons,
+                    commitments: Sequence[Commitment] | None = None) -> tuple[SupportRequest, ...]:
+    """Help the rep asks of colleagues: department (normalised), person, request, due."""
+    found: dict[str, SupportRequest] = {}
+    order: list[str] = []
+
+    def add(dept: str | None, person: str | None, c: Clause, due: Due | None) -> None:
+        key = dept or person or ""
+        if not key:
+            return
+        person = normalise_person(person) if person else None
+        old = found.get(key)
+        if old is None:
+            found[key] = SupportRequest(dept, person, c.text.strip(), due.iso() if due else None, c.turn)
+            order.append(key)
+        elif old.person is None and person:
+            found[key] = SupportRequest(old.department, person, old.request, old.due or (due.iso() if due else None),
+                                        old.turn)
+
+    dept_re = lex.department_re
+    addressee: str | None = None
+    conv = analysis.conversation
+    if conv.format == "eml" and analysis.turns and analysis.turns[0].turn.speaker == "rep":
+        m = _SALUTATION.match(analysis.turns[0].turn.text)
+        addressee = m.group(1) if m else None  # a rep writing to their own manager
+
+    for view in analysis.turns:
+        if view.turn.speaker != "rep":
+            continue
+        for i, c in enumerate(view.clauses):
+            text = c.text
+            if re.search(r"我是|我这边是", text):
+                continue
+            due = _due_for(view, i)
+            if dept_re is not None:
+                for m in dept_re.finditer(text):
+                    if _CUSTOMER_SIDE.search(text[max(0, m.start() - 4):m.start()]):
+                        continue
+                    alias = m.group(0)
+                    dept = lex.canonical_department(alias)
+                    person = None
+                    pm = _PERSON_AFTER_DEPT.match(text[m.end():])
+                    if pm:
+                        person = pm.group(1)
+                    elif alias in lex.manager_titles:
+                        person = alias
+                    add(dept, person, c, due)
+            for m in _MANAGER.finditer(text):
+                name = m.group(1) or m.group(2)
+                if _CUSTOMER_SIDE.search(text[max(0, m.start() - 4):m.start()]):
+                    continue
+                add(lex.canonical_department("销售部") or "销售部", name, c, due)
+            if addressee and _ASKS_ADDRESSEE.search(text):
+                add("销售部", addressee, c, due)
+    return tuple(found[k] for k in order)

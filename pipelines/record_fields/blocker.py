@@ -1,0 +1,222 @@
+"""Blocker (text + P0–P3 level) and rejection reason, from the risk signals and the customer's words.
+
+Levels follow the labelling guide:
+
+* P0 — the deal is about to be lost: the customer stops, cancels, does not renew, has chosen a
+  competitor, or halts payment.
+* P1 — serious: budget frozen or cut, tender / central procurement / supplier admission required,
+  a competitor favoured by the decision maker, a large share cut, a conditional stop threat,
+  payment pushed back by months or paid in bills of exchange.
+* P2 — a normal objection: price, comparing vendors, routine approval or comparison, a payment
+  terms request, doubts about us.
+* P3 — minor: the customer needs a document, certificate or sample, or worries about a detail.
+
+A signal's category gives its default level; the words of its clause move it up or down
+("先别发 等通知" is a hold, P1; "发票不到没法走付款" waits for a document, P3). The blocker text is
+the customer's own clauses, most severe first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipelines.record_fields.lexicons import FieldLexicons
+from pipelines.record_fields.text import Analysis, Clause
+from pipelines.record_fields.types import LEVELS, Blocker, Level, SignalLike
+
+__all__ = ["signal_level", "extract_blocker", "extract_rejection", "BlockerPart"]
+
+_CONDITIONAL = re.compile(r"如果|要是|若|再这样|不然|否则|没结果|除非|的话|搞不定|解决不了|不降")
+_IMMINENT = re.compile(r"今天|明天|马上|立刻|立即|现在就|这周")
+_HYPOTHETICAL = re.compile(r"容易|可能会|怕|担心|万一|会不会")
+_PARTIAL = re.compile(r"份额|比例|[二三四]七开|二八|一部分|部分|减少|少下|砍掉一|这块|只剩|平台|集采|统一下单")
+_HOLD = re.compile(r"先别发|先停|暂停发|等通知|压一压|先放|先缓|暂缓")
+_FINAL = re.compile(r"不要了|取消|终止|不做了|不考虑|不续|不需了|不签了|关掉|停掉|不合作|不用了|选用|决定")
+
+_PAY_DOC = re.compile(r"发票|票据|单据|收据")
+_PAY_HALT = re.compile(r"暂停支付|停止支付|停付|不付|先压着|压着|冻结|冻着|拒付|扣着|不给钱")
+_PAY_REQUEST = re.compile(r"申请|能不能|可不可以|商量|希望|麻烦")
+_PAY_SERIOUS = re.compile(r"承兑|汇票|会票|没钱|资金链|(?:推|拖|延|压)(?:到|至|后)?.{0,4}[一二三四五六七八九十\d]+月|几个月|半年")
+
+_BUDGET_SERIOUS = re.compile(r"冻结|砍|削减|执行完|用完|花完|没有预算|没预算|没钱|先停|停了|取消|没批|批不下来|只剩|暂停|砍了")
+_PROC_ROUTINE = re.compile(r"比价|比选|三家|磋商|询价|走个?流程")
+_PROC_SERIOUS = re.compile(r"招标|投标|招镖|集采|集中采购|统一采购|政府采购|采购平台|上平台|入库|合格供方|准入|供应商审核|验厂|审厂|名录|短名单|不在库")
+_COMP_LOST = re.compile(r"选用|选了|选择了|决定用|已经定了|签了|最终定")
+_COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|更认")
+_DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
+
+_WORRY = re.compile(r"担心|顾虑")
+_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|没有|缺")
+
+
+def signal_level(category: str, quote: str, before: str = "") -> Level:
+    """The P level one signal stands for.
+
+    Args:
+        category: the signal's category.
+        quote: the signal's words (a few characters after it may be included).
+        before: the words just before it, where a condition ("要是任务不降，…") sits.
+    """
+    if category == "churn":
+        context = before + quote
+        if _HYPOTHETICAL.search(context):
+            return "P2"
+        if _FINAL.search(quote) and not _CONDITIONAL.search(context):
+            return "P0"
+        if _PARTIAL.search(before[-10:] + quote) or _HOLD.search(quote):
+            return "P1"
+        if _CONDITIONAL.search(context):
+            return "P0" if _IMMINENT.search(context) else "P1"
+        return "P0"
+    if category == "payment":
+        if _PAY_DOC.search(quote):
+            return "P3"
+        if _PAY_HALT.search(quote):
+            return "P0"
+        if _PAY_REQUEST.search(before[-4:] + quote):
+            return "P2"
+        return "P1" if _PAY_SERIOUS.search(quote) else "P2"
+    if category == "budget":
+        return "P1" if _BUDGET_SERIOUS.search(quote) else "P2"
+    if category == "procurement":
+        if _PROC_ROUTINE.search(quote):
+            return "P2"
+        return "P1" if _PROC_SERIOUS.search(quote) else "P2"
+    if category == "competitor":
+        if _COMP_LOST.search(quote):
+            return "P0"
+        return "P1" if _COMP_FAVOURED.search(quote) else "P2"
+    if category == "decision_delay":
+        return "P1" if _DECISION_AGAINST.search(quote) else "P2"
+    return "P2"  # price, trust and anything new
+
+
+@dataclass(frozen=True, slots=True)
+class BlockerPart:
+    level: Level
+    turn: int
+    start: int
+    text: str
+
+
+def _clause_at(analysis: Analysis, turn: int, start: int) -> Clause | None:
+    view = analysis.view(turn)
+    if view is None:
+        return None
+    for c in view.clauses:
+        if c.start <= start < c.end:
+            return c
+    return None
+
+
+def _part_text(analysis: Analysis, turn: int, start: int, end: int, quote: str) -> str:
+    """The signal's clause, with the clause before it when that one gives the reason or topic and
+    the one after it when it completes the point ("嘉里给我报的2250 | 比你们便宜200")."""
+    view = analysis.view(turn)
+    if view is None:
+        return quote
+    clauses = view.clauses
+    idx = [i for i, c in enumerate(clauses) if c.start < max(end, start + 1) and c.end > start]
+    if not idx:
+        return quote
+    lo, hi = idx[0], idx[-1]
+    if lo > 0 and len(clauses[lo - 1].text) >= 4 and clauses[lo - 1].sentence >= clauses[lo].sentence - 1:
+        lo -= 1
+    if hi + 1 < len(clauses) and len(clauses[hi + 1].text) <= 24 \
+            and not re.search(r"[。！？!?；;\n]", view.turn.text[clauses[hi].end:clauses[hi + 1].start]):
+        hi += 1
+    text = view.turn.text[clauses[lo].start:clauses[hi].end]
+    return re.sub(r"\s*\n\s*", " ", text).strip()
+
+
+def _signal_context(analysis: Analysis, s: SignalLike) -> tuple[str, str]:
+    """(the quote and a few characters after it, the words just before it)."""
+    view = analysis.view(s.turn)
+    if view is None:
+        return s.quote, ""
+    text = view.turn.text
+    return text[s.start:min(len(text), s.end + 6)], text[max(0, s.start - 14):s.start]
+
+
+def _p3_parts(analysis: Analysis, lex: FieldLexicons) -> list[BlockerPart]:
+    """Customer clauses that require a compliance document or sample, or voice a worry."""
+    heads = re.compile("|".join(re.escape(h) for h in lex.compliance_heads)) if lex.compliance_heads else None
+    parts: list[BlockerPart] = []
+    for c in analysis.by_speaker("customer", "unknown"):
+        t = c.text
+        if (heads is not None and heads.search(t) and _REQUIRE.search(t)) or _WORRY.search(t):
+            parts.append(BlockerPart("P3", c.turn, c.start, _part_text(analysis, c.turn, c.start, c.end, t)))
+    return parts
+
+
+def _join(parts: Sequence[BlockerPart], limit: int = 3) -> str:
+    texts: list[str] = []
+    for p in parts:
+        t = p.text.strip(" ，。；")
+        if any(t in x or x in t for x in texts):
+            continue
+        texts.append(t)
+        if len(texts) == limit:
+            break
+    return "；".join(texts)
+
+
+def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons) -> Blocker | None:
+    """The blocker: the most severe signal level; text from the customer's clauses, most severe first.
+
+    Customer signals count first; the rep's restatements only when there are none (an internal
+    report e-mail, a rep e-mail that restates the objection). Without signals, a required
+    compliance document or a voiced worry is a P3 blocker.
+    """
+    customer = [s for s in signals if s.speaker in ("customer", "unknown")]
+    chosen = customer or [s for s in signals if s.speaker == "rep"]
+    parts = [
+        BlockerPart(signal_level(s.category, *_signal_context(analysis, s)), s.turn, s.start,
+                    _part_text(analysis, s.turn, s.start, s.end, s.quote))
+        for s in chosen
+    ]
+    if not parts:
+        parts = _p3_parts(analysis, lex)
+    if not parts:
+        return None
+    parts.sort(key=lambda p: (LEVELS.index(p.level), p.turn, p.start))
+    return Blocker(text=_join(parts), level=parts[0].level, turn=parts[0].turn)
+
+
+_REJECT = re.compile(
+    r"先不考虑了?|不考虑了|不考虑你们|决定(?:选用|选择|采用|用|不续|不签|不合作|不采购)|最终(?:选|定|决定)|选(?:了|择了)别家|"
+    r"不选你们|不合作了|终止合作|差距(?:较大|太大|很大)|没有商量(?:的)?空间|无法接受|接受不了"
+)
+_REASON_CATEGORIES = ("price", "competitor", "trust", "budget")
+
+
+def extract_rejection(analysis: Analysis, signals: Sequence[SignalLike]) -> str | None:
+    """Why the customer rejected our quote/proposal/renewal, when they said they did.
+
+    The rejection must be the customer's, unconditional ("如果…就不考虑了" is a threat, not a
+    rejection). The reason is the rejecting sentence plus the customer's price/competitor/trust
+    clauses.
+    """
+    hit: Clause | None = None
+    for c in analysis.by_speaker("customer", "unknown"):
+        m = _REJECT.search(c.sentence_text)
+        if m and not _CONDITIONAL.search(c.sentence_text[:m.start()]) and _REJECT.search(c.text):
+            hit = c
+            break
+    if hit is None:
+        return None
+    reasons: list[str] = []
+    for s in signals:
+        if s.speaker in ("customer", "unknown") and s.category in _REASON_CATEGORIES:
+            reasons.append(_part_text(analysis, s.turn, s.start, s.end, s.quote))
+    sentence = hit.sentence_text.strip()
+    view = analysis.view(hit.turn)
+    if view is not None:
+        # "…决定选用X。主要考虑是…": the sentence after the decision gives the reason.
+        later = [c for c in view.clauses if c.sentence == hit.sentence + 1]
+        if later and re.match(r"主要|因为|原因|考虑", later[0].sentence_text):
+            sentence += later[0].sentence_text.strip()
+    texts = [sentence] + [r for r in reasons if r not in sentence]
+    return "；".join(dict.fromkeys(t.strip(" ，。；") for t in texts))[:200]

@@ -1,0 +1,85 @@
+"""Competitors: named competing companies, brands and products, from anyone in the conversation.
+
+A lexicon of well-known brands per industry finds most names; a few patterns ("用的是X",
+"X那边报价", "换成X") find names the lexicon lacks. Unnamed ones (另一家, 二供), partners, sales
+channels and systems to integrate with are not competitors; names that are also ordinary words
+(统一, 小米) need competitor context. The rep's self-introduction ("我是X的小王") and reference
+customers ("我们在X做过") do not count.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.record_fields.lexicons import FieldLexicons, dedupe_names
+from pipelines.record_fields.text import Analysis
+
+__all__ = ["extract_competitors"]
+
+_NAME = r"[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff+]{1,7}?"
+# Context that makes a name a competitor (for ambiguous names, and for discovery).
+_BEFORE = r"(?:用的是|用的|在用|改用|换成|换用|换|切回|切到|转到|选用|选了|选择了|选择|倾向于?|指定了?|比|跟|和|像|对比)"
+_AFTER = r"(?:那边|那家|家的|的报价|的价格|的价|给的|报的|给我报|的业务员|的销售|也在|都是|的产品|的方案|的基础版|便宜|报价|的政策|的老板)"
+_DISCOVER = (
+    re.compile(r"(?:用的是|现在用的|一直用的|都在用|改用|换成|切回|选用|决定用|最终选了?|倾向于(?:后面)?换)(" + _NAME + r")(?=的|了|那|，|。|,|\s|$|也|都|吧)"),
+    re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=那边(?:给|报|的报价|的价))"),
+    re.compile(r"做(" + _NAME + r")的(?:老板|经销商|代理)"),
+)
+_NOT_A_NAME = re.compile(
+    r"^(?:别家|别的|别人|另一家|另外一家|另外|其他|其它|他们|她们|人家|同行|竞品|友商|厂家|工厂|供应商|公司|系统|平台|软件|"
+    r"我们|你们|自己|老的|新的|以前的|国产|进口|这个|那个|这家|那家|一家|两家|几家|集团|总部|客户|甲方|总包|这边|那边|"
+    r"现在|之前|原来|老系统|单机版|表格|微信|电话|邮件|二供|一供|隔壁|本地|外地|线上|线下|手工|纸质|人工|现金|代理|"
+    r"经销商|省平台|这种|那种|同款|同类|一样|便宜|大厂|小厂).*"
+)
+_SELF_INTRO = re.compile(r"我是|我这边是|我们是|我$")
+_REFERENCE = re.compile(r"我们在$|给$|帮$|服务过?$")
+
+
+def _ok_context(text: str, start: int, end: int) -> bool:
+    before, after = text[max(0, start - 6):start], text[end:end + 6]
+    return bool(re.search(_BEFORE + r"$", before) or re.match(_AFTER, after))
+
+
+def _extend(text: str, end: int) -> int:
+    """"金蝶" + "KIS" / "用友" + "T+": a product line written right after the brand."""
+    m = re.match(r"[A-Za-z0-9+]{1,8}(?![A-Za-z])", text[end:])
+    return end + m.end() if m else end
+
+
+def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ...]:
+    found: list[str] = []
+    pattern = lex.competitor_re
+    for view in analysis.turns:
+        text = view.turn.text
+        rep = view.turn.speaker == "rep"
+        if pattern is not None:
+            for m in pattern.finditer(text):
+                start, end = m.start(), m.end()
+                raw = m.group(0)
+                if raw.isascii():
+                    if (start and text[start - 1].isalnum() and text[start - 1].isascii()) or \
+                            (end < len(text) and text[end].isascii() and text[end].isalpha()):
+                        continue
+                name = lex.canonical_competitor(raw)
+                if raw.lower() in lex.non_competitors or name.lower() in lex.non_competitors:
+                    continue
+                prefix = text[max(0, start - 4):start]
+                if _SELF_INTRO.search(prefix) or (rep and _REFERENCE.search(prefix)):
+                    continue
+                if (raw in lex.ambiguous_competitors or name in lex.ambiguous_competitors) and \
+                        not _ok_context(text, start, end):
+                    continue
+                ext = _extend(text, end)
+                if ext > end and not text[end:ext].isdigit():
+                    name = lex.canonical_competitor(text[start:ext])
+                found.append(name)
+        for rx in _DISCOVER:
+            for m in rx.finditer(text):
+                cand = m.group(1)
+                if _NOT_A_NAME.match(cand) or cand.lower() in lex.non_competitors or len(cand) < 2:
+                    continue
+                if cand[-1] in "的了吧呢吗啊":
+                    cand = cand[:-1]
+                if len(cand) >= 2:
+                    found.append(lex.canonical_competitor(cand))
+    return dedupe_names(found, threshold=95.0)

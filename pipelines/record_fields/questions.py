@@ -1,0 +1,99 @@
+"""Customer questions: the concrete questions the customer asks, as short paraphrases.
+
+A clause of a customer turn is a question when it ends with a question mark or carries a
+question form (吗, A不A, 多少, 什么时候, 能否 …), minus quantities (好几家, 十几箱), rhetorical
+forms (怎么敢) and indirect questions that are statements ("能不能批下来看公司"). A question the
+rep restates ("您问到的能否对接PMS") counts as the customer's. Short elliptic questions ("多少",
+"这个能做吗") take the clause or the rep's topic they refer to.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.record_fields.lexicons import dedupe_names
+from pipelines.record_fields.text import Analysis, Clause
+
+__all__ = ["extract_questions", "is_question"]
+
+_Q_FORM = re.compile(
+    r"吗|[么呢没嘛][？?]?$|有没有|能不能|可不可以|需不需要|是不是|会不会|要不要|(?<![现正存实所自])在不在|行不行|好不好|"
+    r"对不对|认不认|包不包|用不用|签不签|来不来|够不够|能否|是否|多少|多久|多长时间|"
+    r"几[个天年家台套次号点周月]|怎么|什么时候|什么价|什么标准|哪[个家里些儿天位种]|为什么|如何|还是[^不要]{1,8}$"
+)
+_QUANTITY = re.compile(r"好几|十几|几十|几百|几千|几万|没几|几乎|多少钱都|多少都|多少.{0,3}多少")
+_RHETORICAL = re.compile(r"怎么敢|怎么可能|哪有|难道|哪能|怎么好意思|凭什么|有什么用|怎么说呢|万一|谁知道|不知道怎么")
+_INDIRECT = re.compile(r"(?:能不能|是否|会不会|行不行|[能批]下来).{0,8}(?:要?看|得看|取决于|不一定|不好说|说不准)")
+_CHATTER = re.compile(r"^(?:在吗|是吗|好吗|对吗|行吗|是吧|对吧|好吧|真的吗|怎么了|怎么样|你说呢|明白吗|收到吗|可以吗|懂吗)[？?]?$")
+_LEAD = re.compile(
+    r"^(?:[，,、\s]|另外|还有|对了|那么?|哦+|嗯+|啊|好+|我就|问一下|想问一下|想问下|请问|我想问|顺便问下|再问一下|"
+    r"还有一个问题|一个问题|一是|二是|三是|[1-9一二三四五][.、．）)]|想确认一下|想确认|确认一下|就是)+"
+)
+_INTRO = re.compile(r"问一下|想问|请问|想确认|确认一下|想了解|^(?:我就|就|还有)?[一两几三]个问题$")
+_RESTATED = re.compile(r"(?:您|你)(?:上次|上周|之前|前面|刚才|刚刚|昨天)?(?:问|提)到?的([^，。；！？,.;!?\n]{2,40})")
+_REFERS_BACK = re.compile(r"^(?:这个|那个|这|那|你们那边|你们|它)")
+
+
+def _strip(text: str) -> str:
+    text = _LEAD.sub("", text.strip())
+    return text.rstrip("？?。.!！ ~～").strip()
+
+
+def is_question(text: str) -> bool:
+    """True when a clause asks something (not rhetorical, not a quantity, not an indirect statement)."""
+    t = text.strip()
+    if not t or _CHATTER.match(t) or _RHETORICAL.search(t) or _INDIRECT.search(t):
+        return False
+    if t.endswith(("？", "?")):
+        return True
+    return bool(_Q_FORM.search(_QUANTITY.sub("", t)))
+
+
+def _topic_from_rep(analysis: Analysis, clause: Clause) -> str | None:
+    """The topic the rep said the customer asked about, in the turns just before this one."""
+    for view in reversed(analysis.turns[max(0, clause.position - 3): clause.position]):
+        if view.turn.speaker != "rep":
+            continue
+        m = _RESTATED.search(view.turn.text)
+        if m:
+            return re.split(r"我|这边|已经|出来", m.group(1))[0].strip()
+    return None
+
+
+def extract_questions(analysis: Analysis) -> tuple[str, ...]:
+    """The customer's questions, in order, de-duplicated."""
+    out: list[str] = []
+    for view in analysis.turns:
+        turn = view.turn
+        if turn.speaker == "rep":
+            for m in _RESTATED.finditer(turn.text):
+                topic = m.group(1).strip()
+                if _Q_FORM.search(topic):
+                    out.append(_strip(topic))
+            continue
+        intro_sentence = -1
+        previous: Clause | None = None
+        for clause in view.clauses:
+            text = clause.text
+            asks = is_question(text)
+            # "我就问一下，发票开专票还是普票": what follows an intro is asked even without 吗.
+            if not asks and intro_sentence == clause.sentence and len(_strip(text)) >= 4 \
+                    and not _RHETORICAL.search(text) and not _INTRO.search(text):
+                asks = True
+            if _INTRO.search(text) and len(text) <= 12:
+                intro_sentence = clause.sentence
+            if asks:
+                q = _strip(text)
+                if len(q) <= 6 and (_REFERS_BACK.match(q) or len(q) <= 3):
+                    before = _strip(previous.text) if previous is not None else ""
+                    if previous is not None and previous.sentence == clause.sentence and len(before) >= 3 \
+                            and not is_question(previous.text):
+                        q = before + "，" + q
+                    else:
+                        topic = _topic_from_rep(analysis, clause)
+                        if topic:
+                            q = topic + q
+                if len(q) >= 3:
+                    out.append(q)
+            previous = clause
+    return dedupe_names(out, threshold=90.0)
