@@ -234,9 +234,14 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from nlp_service.main import create_app
 
+    if args.workers > 1:
+        # Several processes: uvicorn imports the factory in each (settings come from the environment).
+        uvicorn.run("nlp_service.main:create_app", factory=True, host=args.host, port=args.port, log_config=None,
+                    workers=args.workers, timeout_graceful_shutdown=30, access_log=False)
+        return 0
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, workers=1,
-                timeout_graceful_shutdown=30)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, timeout_graceful_shutdown=30,
+                access_log=False)
     return 0
 
 
@@ -282,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the HTTP service")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="server processes (each with its own job workers)")
 
     p = sub.add_parser("keys", help="manage tenants' API keys (NLP_SECURITY__REQUIRE_API_KEY=true)")
     keys = p.add_subparsers(dest="keys_command", required=True)

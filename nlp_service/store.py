@@ -206,10 +206,21 @@ class Store:
         return self.engine.dialect.name
 
     def create_schema(self) -> None:
-        # The modules that define the other tables register them on Base when imported.
-        from nlp_service import alert_engine, jobs, outbox, tenants  # noqa: F401
+        """Bring the schema to the newest Alembic revision (creates it on an empty database).
 
-        Base.metadata.create_all(self.engine)
+        Replicas starting together serialise on a PostgreSQL advisory lock (SQLite: the write lock).
+        """
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        with self.engine.begin() as conn:
+            if self.backend == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(72173)")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
