@@ -31,9 +31,9 @@ _WEAK = re.compile(r"整理|准备|做好|安排|处理|跟进|问问|确认|约
 _FIRST_PERSON = re.compile(r"我|咱们|咱|我们|本人")
 _DONE = re.compile(r"已经|已|刚刚?|上周|昨天|^之前|前天|上次|去年|刚才|早就|(?:发|给|寄|送|开|做|交)(?:您|你)?(?:邮箱|微信|群里)?了$|"
                    r"(?:拜访|去|见|发|谈|聊|打|送|寄|给|问|查|看)了(?!解)")
-_ASKS_CUSTOMER = re.compile(r"请您|麻烦您|您把|您先|您看|您拍|您这边|发我|给我|告诉我|您方便|您帮|帮忙引荐|您直接|(?<!给)您确认|"
+_ASKS_CUSTOMER = re.compile(r"请您|麻烦您|您把|您先|(?<![发给])您看|您拍|您这边|发我|给我|告诉我|您方便|您帮|帮忙引荐|您直接|(?<!给)您确认|"
                             r"找我|问我|^(?:您|你)(?!放心)|我是|我这边是")
-_GENERIC = re.compile(r"随时|一般|通常|平时|^以后|以后(?:有|需要|随时)|每次|每个月|每年|都可以|可以推荐|如果|要是")
+_GENERIC = re.compile(r"随时|一般|通常|平时|^以后|以后(?:有|需要|随时)|每次|每个月|每年|都可以|可以推荐|如果|要是|一直|向来|都是")
 _INTERNAL_VERB = re.compile(
     r"申请(?![书表单])|争取|请示|汇报|报给|报到|找|让|催|跟.{0,10}(?:商量|确认|测算|核|沟通|要|申请|争取)|和.{0,8}(?:一起|商量)|"
     r"协调|请.{0,12}(?:批|确认|核|出|支持|帮)|批|核一下|过一遍|需要.{0,8}出"
@@ -45,7 +45,7 @@ _ONLY_TIME = re.compile(r"^(?:好的?|嗯|行|可以|没问题|那)?[，, ]*$")
 
 # A request the customer makes of the rep.
 _CUSTOMER_REQUEST = re.compile(
-    r"请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|寄|给|联系|安排|报|处理|说法)|"
+    r"(?<![申邀])请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|寄|给|联系|安排|报|处理|说法|结清|支付|付清|完成|整改)|"
     r"麻烦(?:你们?|您)?.{0,20}?(?:发|提供|给|寄|安排|过来)|"
     r"你们?(?:先|尽快|赶紧)?把.{1,40}?(?:发|给|寄|填|整理|送|带)|"
     r"(?:最好|务必|尽快|抓紧).{0,14}?(?:给|发|提供|回复|到)|"
@@ -163,6 +163,13 @@ def _with_object(analysis: Analysis, c: Clause, lex: FieldLexicons) -> str:
     text = re.sub(r"\s*\n\s*", " ", text).strip()
     text = re.sub(r"^(?:好的?|好嘞|嗯|行|可以|没问题|明白|收到)[，,！!。 ]*", "", text) or text
     wanted = _requests(analysis, c.position, lex)
+    if not have and not wanted:
+        # "那我做一个公铁联运的方案" … "你们什么时候能给" … "后天上午十点前发您": the rep named it before.
+        for prev_view in reversed(analysis.turns[max(0, c.position - 3):c.position]):
+            if prev_view.turn.speaker == "rep":
+                wanted = [d.name for d in documents_in(prev_view.turn.text, lex)]
+                if wanted:
+                    break
     missing = [w for w in wanted if not any(w in h or h in w for h in have) and w not in text]
     if missing and (not have or len(missing) < len(wanted) + 1):
         text += "（" + "、".join(missing[:4]) + "）"
@@ -215,6 +222,12 @@ def extract_next_action(analysis: Analysis, lex: FieldLexicons,
     """The rep's earliest concrete commitment toward the customer; else the customer's request."""
     commitments = find_commitments(analysis) if commitments is None else commitments
     toward = [k for k in commitments if not k.internal]
+    if not toward:
+        action = _customer_action(analysis, lex)
+        if action is not None:
+            return action
+        # Only internal steps ("我跟陈总汇报一下，看能不能免租金"): the rep's next step is still that.
+        toward = [k for k in commitments if _FIRST_PERSON.search(k.text)]
     if toward:
         dated = [k for k in toward if k.due is not None]
         if dated:
@@ -225,14 +238,17 @@ def extract_next_action(analysis: Analysis, lex: FieldLexicons,
         due = _refine_due(analysis, chosen.clause, chosen.due)
         return NextAction(text=_with_object(analysis, chosen.clause, lex), due=due.iso() if due else None,
                           turn=chosen.clause.turn)
-    return _customer_action(analysis, lex)
+    return None
 
 
 # ---------------------------------------------------------------- support needed
 
 _PERSON_AFTER_DEPT = re.compile(r"^(?:的|那边的|的同事)?((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:工程师|工|总|经理|主管|总监|老师|姐|哥))")
-_MANAGER = re.compile(r"(?:找|请示|报给|汇报给?|让|得|要|需要|问问)([\u4e00-\u9fff]总)(?:批|签|审批|同意|拍板|确认|那边)?|"
+_MANAGER = re.compile(r"(?:找|请示|报给|汇报给?|让|得|要|需要|问问|向|跟我们|和我们|我们)的?([\u4e00-\u9fff]总)(?:批|签|审批|同意|拍板|确认|那边)?|"
                       r"([\u4e00-\u9fff]总)(?:批|审批|签字|同意|拍板)")
+# Our own factory or warehouse, when the rep turns to it ("我去跟工厂协调一下").
+_OWN_SITE = re.compile(r"(?:跟|找|让|问问|催|和|协调)(?:我们|咱们)?的?(工厂|生产线?|车间|仓库|物流)")
+_SITE_DEPT = {"工厂": "生产部", "生产": "生产部", "生产线": "生产部", "车间": "生产部", "仓库": "供应链部", "物流": "供应链部"}
 _CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|您|你|他们|客户)(?:的|那边的?|这边的?)?$")
 _SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监))[：:，,]")
 _ASKS_ADDRESSEE = re.compile(r"请您|您批|麻烦您|请领导|请批")
@@ -269,7 +285,7 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
             continue
         for i, c in enumerate(view.clauses):
             text = c.text
-            if re.search(r"我是|我这边是", text):
+            if re.search(r"我是|我这边是", text) or _DONE.search(text):
                 continue
             due = _due_for(view, i)
             if dept_re is not None:
@@ -290,6 +306,8 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 if _CUSTOMER_SIDE.search(text[max(0, m.start() - 4):m.start()]):
                     continue
                 add(lex.canonical_department("销售部") or "销售部", name, c, due)
+            for m in _OWN_SITE.finditer(text):
+                add(_SITE_DEPT[m.group(1)], None, c, due)
             if addressee and _ASKS_ADDRESSEE.search(text):
                 add("销售部", addressee, c, due)
     return tuple(found[k] for k in order)

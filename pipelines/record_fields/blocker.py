@@ -48,7 +48,7 @@ _COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|�
 _DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
 
 _WORRY = re.compile(r"担心|顾虑")
-_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|没有|缺")
+_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|没有|缺|提供")
 
 
 def signal_level(category: str, quote: str, before: str = "") -> Level:
@@ -179,6 +179,9 @@ def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: Fiel
     ]
     if not parts:
         parts = _p3_parts(analysis, lex)
+    final = _final_rejection(analysis)
+    if final is not None and not any(p.level == "P0" for p in parts):
+        parts.append(final)
     if not parts:
         return None
     parts.sort(key=lambda p: (LEVELS.index(p.level), p.turn, p.start))
@@ -186,10 +189,24 @@ def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: Fiel
 
 
 _REJECT = re.compile(
-    r"先不考虑了?|不考虑了|不考虑你们|决定(?:选用|选择|采用|用|不续|不签|不合作|不采购)|最终(?:选|定|决定)|选(?:了|择了)别家|"
-    r"不选你们|不合作了|终止合作|差距(?:较大|太大|很大)|没有商量(?:的)?空间|无法接受|接受不了"
+    r"先不考虑了?|不考虑了|不考虑你们|决定.{0,8}(?:选用|选择|采用|改用|换成|不再|不续|不签|不合作|不采购|终止|停止|取消)|"
+    r"最终(?:选|定|决定)|选(?:了|择了)别家|不选你们|不合作了|终止.{0,12}合作|停止.{0,8}合作|不(?:打算|准备|再)(?:续|合作|采购|订)|"
+    r"差距(?:较大|太大|很大)|没有商量(?:的)?空间|无法接受|接受不了"
+)
+# Rejections that end the deal (a P0 even when the detector missed the churn signal).
+_FINAL_REJECT = re.compile(
+    r"先不考虑了?|不考虑了|决定.{0,8}(?:选用|选择|采用|改用|换成|不再|不续|不签|不合作|终止|停止|取消)|最终(?:选|定)|"
+    r"终止.{0,12}合作|停止.{0,8}合作|不(?:打算|准备|再)(?:续|合作)"
 )
 _REASON_CATEGORIES = ("price", "competitor", "trust", "budget")
+
+
+def _final_rejection(analysis: Analysis) -> BlockerPart | None:
+    for c in analysis.by_speaker("customer", "unknown"):
+        m = _FINAL_REJECT.search(c.text)
+        if m and not _CONDITIONAL.search(c.sentence_text):
+            return BlockerPart("P0", c.turn, c.start, _part_text(analysis, c.turn, c.start, c.end, c.text))
+    return None
 
 
 def extract_rejection(analysis: Analysis, signals: Sequence[SignalLike]) -> str | None:

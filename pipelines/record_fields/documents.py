@@ -22,7 +22,7 @@ __all__ = ["DocMention", "find_documents", "extract_attachments", "MOVE_VERB"]
 MOVE_VERB = re.compile(
     r"发|寄|送|传|给|提供|附|补|提交|递交|交|带上|整理|准备|出|做好|做一?[份个]|填|需要|要求|要有|要个|要份|要一份|"
     r"(?:我们|我|部|你们|客户|还|先|都)要|收到|看了|看到|"
-    r"见附件|附件|签|盖|改好|有没有|有吗|的没|有的|通知|出来|更新|重开|开具|开一?张|核对|确认"
+    r"见附件|附件|签|盖|改好|有没有|有吗|的没|有的|通知|出来|更新|重开|开具|开一?张|核对"
 )
 # Characters that may follow a head noun: a head followed by anything else is part of a longer
 # word ("信息安全", "数据流向", "方案校长…").
@@ -47,6 +47,7 @@ _SUFFIX = re.compile(r"的?(副本|复印件|原件|扫描件|模板|电子版|�
 _MAX_MODIFIER = 10
 _TITLE = re.compile(r"《([^《》\n]{2,30})》")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[)）]|[-•·*])\s*")
+_ASKS_FOR_DOCS = re.compile(r"(?:什么|哪些)(?:材料|资料|文件|证书|证明|手续)")
 _QUOTED_REF = re.compile(r"附件|附上|已附|随信|附在|见附")
 _FILE_EXT = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|zip|rar|7z|png|jpe?g|txt|csv|dwg|wps)$", re.IGNORECASE)
 _SPACED_LETTERS = re.compile(r"(?<=[A-Za-z]) (?=[A-Za-z](?:\b|[^A-Za-z]))")
@@ -164,11 +165,14 @@ def extract_attachments(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
     """Attachment names, in order of first mention, normalised and de-duplicated."""
     names: list[str] = []
     conv = analysis.conversation
+    asked = False
     for turn in conv.turns:
         if turn.attachment:
             names.append(_file_name(turn.attachment))
         elif turn.kind == "text" and turn.text.strip():
-            names.extend(d.name for d in documents_in(turn.text, lex))
+            # The answer to "需要准备什么材料" lists documents without a verb of its own.
+            names.extend(d.name for d in documents_in(turn.text, lex, require_context=not asked))
+            asked = bool(_ASKS_FOR_DOCS.search(turn.text))
     for sent in split_sentences(conv.quoted_history or ""):
         if _QUOTED_REF.search(sent.text):
             names.extend(d.name for d in find_documents(sent.text, lex))
