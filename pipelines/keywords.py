@@ -84,6 +84,7 @@ _MAX_EXPANSION = 20000
 _PINYIN_MIN_CHARS = 3
 _MAX_QUOTE = 40
 _NEAR = 24
+_REACH = 80
 
 
 # ============================================================================ public types
@@ -190,6 +191,9 @@ class ContextRules:
             condition, not a denial (你们不降我们就换: the 不 does not negate 换).
         pinyin_skip_lists: patterns using one of these named lists take no part in the pinyin
             pass (brand names sound like everyday words: 新宝/信保).
+        pinyin_function_chars: a homophone hit whose only differences from the pattern are
+            among these characters (在/再, 的/得 …) is ignored: such pairs are ordinary words,
+            not ASR errors on a risk term.
         pinyin_words: two-character words the pinyin pass may match by sound alone (招标 →
             招镖); shorter-than-three-character homophones of anything else are ignored, since
             most two-character words have common homophones (解约/节约, 天价/添加).
@@ -208,6 +212,7 @@ class ContextRules:
     conditionals: tuple[str, ...] = ()
     pinyin_words: tuple[str, ...] = ()
     pinyin_skip_lists: tuple[str, ...] = ()
+    pinyin_function_chars: str = ""
     negation_window: int = 4
     long_window: int = 12
 
@@ -272,18 +277,62 @@ class Pattern:
             parts.append(_alternation(seg))
         return "".join(parts)
 
-    def tail_regex(self, encode: Any = None) -> str | None:
-        """Regex for everything after the first segment (``None`` for a literal pattern)."""
-        if not self.gaps:
+    def anchor(self, word_idf: Mapping[str, float] | None = None) -> int:
+        """Index of the segment the matcher keys on: the one expected to occur least.
+
+        With a word IDF table, a segment's expected hit rate is the sum of ``exp(-idf)`` over
+        its alternatives (unknown words of two or more characters count as rare, single
+        characters as common); without one, the segment whose shortest alternative is longest
+        wins. So ``@price{0,6}(太高|偏高)`` is found through 太高/偏高, not through every 价, and
+        ``(系统|合同){0,4}(不稳定|宕机)`` through 不稳定/宕机, not through every 合同. Segments
+        that can be empty are never anchors.
+        """
+        best, best_key = 0, None
+        for i, seg in enumerate(self.segments):
+            if "" in seg:
+                continue
+            shortest = min(len(x) for x in seg)
+            if word_idf:
+                rate = sum(math.exp(-word_idf.get(x, 11.5 if len(x) > 1 else 2.0)) for x in seg)
+                key: tuple[float, ...] = (-rate, shortest)
+            else:
+                key = (shortest, -len(seg))
+            if best_key is None or key > best_key:
+                best, best_key = i, key
+        return best
+
+    def head_regex(self, k: int, encode: Any = None) -> str | None:
+        """Regex for the segments before anchor ``k``, ending where it starts (``None`` if none)."""
+        if k == 0:
             return None
         parts = []
-        for (lo, hi), seg in zip(self.gaps, self.segments[1:], strict=True):
+        for i in range(k):
+            parts.append(_alternation(self._encoded(self.segments[i], encode)))
+            lo, hi = self.gaps[i]
             parts.append(f"({_GAP_CLASS}{{{lo},{hi}}}?)")
-            if encode is not None:
-                table = encode(seg)
-                seg = tuple(table[x] for x in seg)
-            parts.append(_alternation(seg))
+        return "".join(parts) + r"\Z"
+
+    def tail_regex(self, k: int, encode: Any = None) -> str | None:
+        """Regex for the segments after anchor ``k`` (``None`` if none)."""
+        if k == len(self.segments) - 1:
+            return None
+        parts = []
+        for i in range(k + 1, len(self.segments)):
+            lo, hi = self.gaps[i - 1]
+            parts.append(f"({_GAP_CLASS}{{{lo},{hi}}}?)")
+            parts.append(_alternation(self._encoded(self.segments[i], encode)))
         return "".join(parts)
+
+    def head_span(self, k: int) -> int:
+        """The most characters the segments before anchor ``k`` can take (their search window)."""
+        return sum(max(len(x) for x in self.segments[i]) + self.gaps[i][1] for i in range(k))
+
+    @staticmethod
+    def _encoded(seg: tuple[str, ...], encode: Any) -> tuple[str, ...]:
+        if encode is None:
+            return seg
+        table = encode(seg)
+        return tuple(table[x] for x in seg)
 
 
 def _alternation(alternatives: Iterable[str]) -> str:
@@ -459,6 +508,10 @@ def compile_pattern(src: str, lists: Mapping[str, tuple[str, ...]] | None = None
     return Pattern(source=src, segments=tuple(segments), gaps=tuple(gaps))
 
 
+def _compiled(rx: str | None) -> re.Pattern[str] | None:
+    return re.compile(rx) if rx else None
+
+
 def _regex_of(patterns: Sequence[Pattern]) -> re.Pattern[str] | None:
     if not patterns:
         return None
@@ -615,7 +668,11 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         cnode = _expect_map(root["context"], manifest, "context", _CONTEXT_KEYS)
         kwargs: dict[str, Any] = {}
         for key, node in cnode.items():
-            if key == "pinyin_skip_lists":
+            if key == "pinyin_function_chars":
+                if not isinstance(node.value, str):
+                    raise LexiconError(f"{manifest}:{node.line}: {key} must be a string of characters")
+                kwargs[key] = node.value.replace(" ", "")
+            elif key == "pinyin_skip_lists":
                 kwargs[key] = tuple(w for w, _ in _strings(node, manifest, key))
                 for w, line in _strings(node, manifest, key):
                     if w not in lists:
@@ -709,8 +766,12 @@ def _load_entry(item: _Node, path: Path, category: str, lists: Mapping[str, tupl
 @dataclass(frozen=True, slots=True)
 class _CompiledPattern:
     entry: int  # index into entries; -1 for allowlist patterns
-    tail: re.Pattern[str] | None
+    head: re.Pattern[str] | None  # segments before the anchor, must end where it starts
+    tail: re.Pattern[str] | None  # segments after the anchor, must start where it ends
+    pinyin_head: re.Pattern[str] | None
     pinyin_tail: re.Pattern[str] | None
+    spelling: re.Pattern[str] | None  # the whole pattern with function characters masked
+    head_span: int
     literal: bool
 
 
@@ -761,23 +822,42 @@ class PhraseDetector:
         coded: dict[str, list[int]] = {}
 
         skip = tuple("@" + name for name in lexicon.context.pinyin_skip_lists)
+        self._function_mask = {ord(c): "\x01" for c in lexicon.context.pinyin_function_chars}
+        self._pinyin_short = frozenset(_encode_many(_norm_literals(
+            w for src in lexicon.context.pinyin_words for seg in compile_pattern(src, lists).segments
+            for w in seg).values()).values())
+        # Word frequencies only steer which segment of a slot pattern keys the automaton.
+        word_idf: Mapping[str, float] | None = None
+        if lexicon.directory is not None and (lexicon.directory / "idf.txt").is_file():
+            word_idf = load_idf(lexicon.directory)
 
         def add(src: str, entry: int) -> None:
             pat = compile_pattern(src, lists)
-            tail = pat.tail_regex()
+            k = pat.anchor(word_idf)
+            head, tail = pat.head_regex(k), pat.tail_regex(k)
             sounds = entry >= 0 and not any(re.search(re.escape(n) + r"(?![A-Za-z0-9_])", src) for n in skip)
-            ptail = pat.tail_regex(_encode_many) if sounds else None
+            phead = pat.head_regex(k, _encode_many) if sounds else None
+            ptail = pat.tail_regex(k, _encode_many) if sounds else None
             pid = len(self._patterns)
             self._patterns.append(_CompiledPattern(
                 entry=entry,
-                tail=re.compile(tail) if tail else None,
-                pinyin_tail=re.compile(ptail) if ptail else None,
+                head=_compiled(head), tail=_compiled(tail),
+                pinyin_head=_compiled(phead), pinyin_tail=_compiled(ptail),
+                spelling=re.compile(Pattern(src, tuple(tuple(x.translate(self._function_mask) for x in seg)
+                                                       for seg in pat.segments), pat.gaps).regex())
+                if sounds and self._function_mask else None,
+                head_span=pat.head_span(k),
                 literal=pat.is_literal,
             ))
-            codes = _encode_many(pat.segments[0]) if sounds else {}
-            for lit in pat.segments[0]:
+            anchor = pat.segments[k]
+            codes = _encode_many(anchor) if sounds else {}
+            others = sum(min(len(x) for x in seg) for i, seg in enumerate(pat.segments) if i != k)
+            for lit in anchor:
+                shortest = len(lit) + others
                 exact.setdefault(lit, []).append(pid)
-                if sounds:
+                # Only keys that can yield a homophone hit go into the pinyin automaton: some
+                # hanzi to hear, and three characters or a listed short word.
+                if sounds and codes[lit] != lit and (shortest >= _PINYIN_MIN_CHARS or codes[lit] in self._pinyin_short):
                     coded.setdefault(codes[lit], []).append(pid)
 
         for i, entry in enumerate(lexicon.entries):
@@ -786,13 +866,26 @@ class PhraseDetector:
         for src in lexicon.allow:
             add(src, -1)
 
+        # Automaton values: (key length, literal pattern ids, ((pid, head, tail, head span), …)).
+        # Splitting the two kinds up front keeps the per-hit Python work minimal.
+        def value(key: str, pids: list[int], pinyin: bool) -> tuple[int, tuple[int, ...], tuple[Any, ...]]:
+            lits, checks = [], []
+            for pid in dict.fromkeys(pids):
+                p = self._patterns[pid]
+                head, tail = (p.pinyin_head, p.pinyin_tail) if pinyin else (p.head, p.tail)
+                if head is None and tail is None:
+                    lits.append(pid)
+                else:
+                    checks.append((pid, head, tail, p.head_span))
+            return len(key), tuple(lits), tuple(checks)
+
         self._automaton = ahocorasick.Automaton()
         for key, pids in exact.items():
-            self._automaton.add_word(key, (len(key), tuple(dict.fromkeys(pids))))
+            self._automaton.add_word(key, value(key, pids, False))
         self._automaton.make_automaton()
         self._pinyin_automaton = ahocorasick.Automaton()
         for key, pids in coded.items():
-            self._pinyin_automaton.add_word(key, (len(key), tuple(dict.fromkeys(pids))))
+            self._pinyin_automaton.add_word(key, value(key, pids, True))
         self._pinyin_automaton.make_automaton()
 
         self._entry_exclude = [_combined(e.exclude, lists) for e in lexicon.entries]
@@ -810,9 +903,6 @@ class PhraseDetector:
         self._relay = _combined(ctx.relay_cues, lists)
         self._answer_denials = _combined(ctx.answer_denials, lists)
         self._conditionals = _combined(ctx.conditionals, lists)
-        self._pinyin_short = frozenset(
-            _encode_many(_norm_literals(w for src in ctx.pinyin_words
-                                        for seg in compile_pattern(src, lists).segments for w in seg).values()).values())
 
     @property
     def version(self) -> str:
@@ -877,40 +967,50 @@ class PhraseDetector:
             soft = sorted(set(before[space].tolist()))
             compact = arr[keep].tobytes().decode("utf-32-le")
             index = index[keep]
+        if len(compact) == len(joined):  # nothing was folded away: offsets are the identity
+            for info in infos:
+                info.start, info.end = info.joined_start, info.joined_start + len(info.turn.text)
+            return infos, compact, index, soft
         starts = np.searchsorted(index, [i.joined_start for i in infos]).tolist()
         ends = np.searchsorted(index, [i.joined_start + len(i.turn.text) for i in infos]).tolist()
         for info, s, e in zip(infos, starts, ends, strict=True):
             info.start, info.end = s, e
         return infos, compact, index, soft
 
-    def _scan(self, text: str, pinyin: bool) -> list[tuple[int, int, int, int]]:
-        """All pattern matches: ``(start, end, pattern id, literal char count)``."""
+    def _scan(self, text: str, pinyin: bool, plain: str | None = None) -> list[tuple[int, int, int, int]]:
+        """All pattern matches: ``(start, end, pattern id, literal char count)``.
+
+        ``text`` is the folded text, or its pinyin codes with ``plain`` the folded text (same
+        length), where the gaps are checked for negations.
+        """
         automaton = self._pinyin_automaton if pinyin else self._automaton
-        patterns = self._patterns
         out = []
+        append = out.append
         negators = self._negators
-        for last, (keylen, pids) in automaton.iter(text):
+        plain = text if plain is None else plain
+        for last, (keylen, lits, checks) in automaton.iter(text):
             end = last + 1
             start = end - keylen
-            for pid in pids:
-                p = patterns[pid]
-                tail = p.pinyin_tail if pinyin else p.tail
-                if tail is None:
-                    out.append((start, end, pid, keylen))
+            for pid in lits:
+                append((start, end, pid, keylen))
+            for pid, head, tail, span in checks:
+                s, e, gaps = start, end, []
+                if head is not None:
+                    m = head.search(text, start - span if start > span else 0, start)
+                    if m is None:
+                        continue
+                    s = m.start()
+                    gaps.extend(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
+                if tail is not None:
+                    m = tail.match(text, end)
+                    if m is None:
+                        continue
+                    e = m.end()
+                    gaps.extend(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
+                # A slot never swallows a negation (预算没有冻结 is not 预算…冻结).
+                if negators is not None and any(b > a and negators.search(plain, a, b) for a, b in gaps):
                     continue
-                m = tail.match(text, end)
-                if m is None:
-                    continue
-                gap_chars = 0
-                ok = True
-                for g in range(1, (m.lastindex or 0) + 1):
-                    gap = m.group(g)
-                    gap_chars += len(gap)
-                    if gap and negators is not None and not pinyin and negators.search(gap):
-                        ok = False
-                        break
-                if ok:
-                    out.append((start, m.end(), pid, m.end() - start - gap_chars))
+                append((s, e, pid, e - s - sum(b - a for a, b in gaps)))
         return out
 
     def _lexicon_signals(self, infos: list[_TurnInfo], compact: str, index: np.ndarray, soft: list[int],
@@ -923,7 +1023,7 @@ class PhraseDetector:
         if pinyin:
             codes = to_pinyin_codes(compact)
             exact_spans = [(h.start, h.end, self._entries[h.entry].category) for h in hits]
-            for s, e, pid, n in self._scan(codes, pinyin=True):
+            for s, e, pid, n in self._scan(codes, pinyin=True, plain=compact):
                 p = self._patterns[pid]
                 if p.entry < 0 or (n < _PINYIN_MIN_CHARS and codes[s:e] not in self._pinyin_short):
                     continue
@@ -931,12 +1031,14 @@ class PhraseDetector:
                 # A homophone hit adds something only where the exact pass found nothing.
                 if any(a < e and s < b and c == cat for a, b, c in exact_spans):
                     continue
+                if not self._content_differs(compact[s:e], p):
+                    continue
                 hits.append(_Hit(0, s, e, p.entry, "pinyin", n, p.literal))
         if not hits:
             return []
         # Clause and sentence bounds (only computed when something hit).
-        breaks = _Bounds([m.start() for m in _BREAK_RX.finditer(compact)], soft)
-        sentence_breaks = _Bounds([m.start() for m in _SENTENCE_RX.finditer(compact)], [])
+        breaks = _Bounds(compact, _BREAK_RX, soft)
+        sentence_breaks = _Bounds(compact, _SENTENCE_RX, [])
         accepted: list[_Hit] = []
         for h in hits:
             h.turn = bisect.bisect_right(turn_starts, h.start) - 1
@@ -946,6 +1048,13 @@ class PhraseDetector:
                 accepted.append(h)
         accepted = self._answer_denied(accepted, infos, compact)
         return self._merge(accepted, infos, compact, index, breaks, sentence_breaks)
+
+    def _content_differs(self, heard: str, p: _CompiledPattern) -> bool:
+        """True when the heard text differs from every spelling of the pattern somewhere
+        outside the function characters (不在 vs 不再 is not an ASR error on a risk term)."""
+        if p.spelling is None:
+            return True
+        return p.spelling.fullmatch(heard.translate(self._function_mask)) is None
 
     # ------------------------------------------------------------------ context rules
 
@@ -1043,56 +1152,64 @@ class PhraseDetector:
     def _merge(self, hits: list[_Hit], infos: list[_TurnInfo], text: str, index: np.ndarray,
                breaks: _Bounds, sentence_breaks: _Bounds) -> list[RiskSignal]:
         entries = self._entries
+        cats = [entries[h.entry].category for h in hits]
         # A hit strictly inside a longer hit of another category is shadowed by it: the longer
         # pattern read more of the sentence (货款先压一压 is payment, not the 先压一压 of an order).
-        kept = [h for h in hits if not any(
-            o is not h and o.turn == h.turn and o.start <= h.start and h.end <= o.end
-            and (o.end - o.start) > (h.end - h.start)
-            and entries[o.entry].category != entries[h.entry].category
-            and _rank(o, entries[o.entry])[0] >= _rank(h, entries[h.entry])[0]
-            for o in hits)]
+        shadowed: set[int] = set()
+        if len(hits) > 1:
+            order = sorted(range(len(hits)), key=lambda i: (hits[i].turn, hits[i].start, -hits[i].end))
+            for n, i in enumerate(order):
+                o = hits[i]
+                for j in order[n + 1:]:
+                    h = hits[j]
+                    if h.turn != o.turn or h.start >= o.end:
+                        break
+                    if (h.end <= o.end and (o.end - o.start) > (h.end - h.start) and cats[i] != cats[j]
+                            and (o.method == "lexicon" or h.method != "lexicon")):
+                        shadowed.add(j)
         # One signal per (turn, category, sentence): a customer repeating a point in the same
         # breath is one point (太贵了，再便宜点吧). The quote spans the clauses involved.
-        groups: dict[tuple[int, str, int], list[_Hit]] = {}
-        for h in kept:
+        groups: dict[tuple[int, str, int], _Group] = {}
+        for i, h in enumerate(hits):
+            if i in shadowed:
+                continue
             info = infos[h.turn]
-            sent = sentence_breaks.start(h.start, info.start)
-            groups.setdefault((h.turn, entries[h.entry].category, sent), []).append(h)
+            key = (h.turn, cats[i], sentence_breaks.start(h.start, info.start))
+            g = groups.get(key)
+            if g is None:
+                groups[key] = _Group(h, entries[h.entry])
+            else:
+                g.add(h, entries[h.entry])
         # A minor cue (severity 1, e.g. a discount request) right next to a stronger one of the
         # same category in the same turn is part of that point (能不能再降点？这个价做不下来).
-        strong = [(k, g) for k, g in groups.items() if max(entries[h.entry].severity for h in g) >= 2]
-        for key in [k for k, g in groups.items() if max(entries[h.entry].severity for h in g) == 1]:
+        strong = [(k, g) for k, g in groups.items() if g.severity >= 2]
+        for key in [k for k, g in groups.items() if g.severity == 1]:
             g = groups[key]
-            lo, hi = min(h.start for h in g), max(h.end for h in g)
-            if any(k[0] == key[0] and k[1] == key[1] and min(h.start for h in sg) - _NEAR <= hi
-                   and lo <= max(h.end for h in sg) + _NEAR for k, sg in strong):
+            if any(k[0] == key[0] and k[1] == key[1] and sg.lo - _NEAR <= g.hi and g.lo <= sg.hi + _NEAR
+                   for k, sg in strong):
                 del groups[key]
         # A minor cue in the same sentence as a stronger signal of another category belongs to
         # that point (先别发了 等通知), and a minor cue (a bare mention: 招标公告, 偏高) of a
         # category already raised earlier in the conversation is the same point again.
-        ordered = sorted(groups.items(), key=lambda kv: min(h.start for h in kv[1]))
-        seen_categories: set[str] = set()
+        ordered = sorted(groups.items(), key=lambda kv: kv[1].lo)
         sentence_best: dict[tuple[int, int], int] = {}
-        for (turn, cat, sent), g in ordered:
-            sev = max(entries[h.entry].severity for h in g)
-            sentence_best[(turn, sent)] = max(sentence_best.get((turn, sent), 0), sev)
+        for (turn, _, sent), g in ordered:
+            sentence_best[(turn, sent)] = max(sentence_best.get((turn, sent), 0), g.severity)
+        seen_categories: set[str] = set()
         for key, g in ordered:
             turn, cat, sent = key
-            sev = max(entries[h.entry].severity for h in g)
-            if sev == 1 and (cat in seen_categories or sentence_best[(turn, sent)] > 1):
+            if g.severity == 1 and (cat in seen_categories or sentence_best[(turn, sent)] > 1):
                 del groups[key]
                 continue
             if infos[turn].speaker == "customer":
                 seen_categories.add(cat)
         out: list[RiskSignal] = []
-        for group in groups.values():
-            best = max(group, key=lambda x: _rank(x, entries[x.entry]))
+        for g in groups.values():
+            best = g.best
             entry = entries[best.entry]
             info = infos[best.turn]
-            first = min(h.start for h in group)
-            last = max(h.end for h in group)
-            cs = breaks.start(first, info.start)
-            ce = breaks.end(last - 1, info.end)
+            cs = breaks.start(g.lo, info.start)
+            ce = breaks.end(g.hi - 1, info.end)
             if ce - cs > _MAX_QUOTE:
                 cs = breaks.start(best.start, info.start)
                 ce = breaks.end(best.end - 1, info.end)
@@ -1165,28 +1282,58 @@ def _history_start(raw: str) -> int | None:
 
 
 class _Bounds:
-    """Clause (or sentence) bounds of the matched text.
+    """Clause (or sentence) bounds in the matched text, looked up around hits on demand.
 
     A hard break is a punctuation character at position ``b``: a clause ends at ``b`` and the
     next starts at ``b + 1``. A soft break (a removed pause) at ``q`` sits between ``q - 1``
-    and ``q``: a clause ends and the next starts at ``q``.
+    and ``q``: a clause ends and the next starts at ``q``. Clauses longer than ``_REACH``
+    characters are cut there (quotes and context windows are short anyway).
     """
 
-    __slots__ = ("starts", "ends")
+    __slots__ = ("text", "rx", "soft")
 
-    def __init__(self, hard: list[int], soft: list[int]) -> None:
-        self.starts = sorted([b + 1 for b in hard] + soft)
-        self.ends = sorted(hard + soft)
+    def __init__(self, text: str, rx: re.Pattern[str], soft: list[int]) -> None:
+        self.text, self.rx, self.soft = text, rx, soft
 
     def start(self, pos: int, floor: int) -> int:
         """Start of the clause holding the character at ``pos`` (not before ``floor``)."""
-        i = bisect.bisect_right(self.starts, pos) - 1
-        return max(self.starts[i], floor) if i >= 0 else floor
+        lo = max(floor, pos - _REACH)
+        found = lo
+        for m in self.rx.finditer(self.text, lo, pos):
+            found = m.start() + 1
+        if self.soft:
+            i = bisect.bisect_right(self.soft, pos) - 1
+            if i >= 0 and self.soft[i] > found:
+                found = self.soft[i]
+        return found
 
     def end(self, pos: int, ceiling: int) -> int:
         """End (exclusive) of the clause holding the character at ``pos`` (not after ``ceiling``)."""
-        i = bisect.bisect_right(self.ends, pos)
-        return min(self.ends[i], ceiling) if i < len(self.ends) else ceiling
+        hi = min(ceiling, pos + 1 + _REACH)
+        m = self.rx.search(self.text, pos + 1, hi)
+        found = m.start() if m else hi
+        if self.soft:
+            i = bisect.bisect_right(self.soft, pos)
+            if i < len(self.soft) and self.soft[i] < found:
+                found = self.soft[i]
+        return found
+
+
+class _Group:
+    """Hits of one category in one sentence of one turn."""
+
+    __slots__ = ("best", "best_rank", "lo", "hi", "severity")
+
+    def __init__(self, h: _Hit, entry: LexiconEntry) -> None:
+        self.best, self.best_rank = h, _rank(h, entry)
+        self.lo, self.hi, self.severity = h.start, h.end, entry.severity
+
+    def add(self, h: _Hit, entry: LexiconEntry) -> None:
+        rank = _rank(h, entry)
+        if rank > self.best_rank:
+            self.best, self.best_rank = h, rank
+        self.lo, self.hi = min(self.lo, h.start), max(self.hi, h.end)
+        self.severity = max(self.severity, entry.severity)
 
 
 def _rank(h: _Hit, entry: LexiconEntry) -> tuple[int, int, int, int]:

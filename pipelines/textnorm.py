@@ -30,6 +30,7 @@ Folding rules (applied in this order):
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -117,6 +118,7 @@ def to_simplified(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Tables:
+    plain: re.Pattern[str]  # matches any character that folding would change or drop
     nfkc: np.ndarray  # uint32[0x110000]: NFKC + lower case (letters/digits/CJK only)
     t2s: np.ndarray  # uint32[0x110000]: char-level Traditional → Simplified
     has_t2s: np.ndarray  # bool[0x110000]
@@ -169,7 +171,17 @@ def _tables() -> _Tables:
     digit[ord("0") : ord("9") + 1] = True
     for arr in (nfkc, t2s, has_t2s, klass, cjk, digit):
         arr.setflags(write=False)
-    return _Tables(nfkc=nfkc, t2s=t2s, has_t2s=has_t2s, klass=klass, cjk=cjk, digit=digit)
+    # Most chat text needs no folding at all: one regex over a character class tells, and
+    # the numpy pipeline (about 0.2 ms of fixed cost) is skipped.
+    ident = np.arange(_MAX_CP, dtype=np.uint32)
+    plain = ((klass == _KEEP) | (klass == _BREAK)) & (nfkc == ident) & ~has_t2s
+    plain[0xD800:0xE000] = False
+    edges = np.flatnonzero(np.diff(np.r_[0, plain.astype(np.int8), 0]))
+    ranges = "".join(
+        re.escape(chr(a)) if b - a == 1 else f"{re.escape(chr(a))}-{re.escape(chr(b - 1))}"
+        for a, b in zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+    return _Tables(plain=re.compile(f"[^{ranges}]"), nfkc=nfkc, t2s=t2s, has_t2s=has_t2s, klass=klass,
+                   cjk=cjk, digit=digit)
 
 
 def _to_array(text: str) -> np.ndarray:
@@ -209,6 +221,8 @@ def normalize_with_index(
     if not text:
         return "", np.zeros(0, dtype=np.int64)
     arr = _to_array(text)
+    if tables.plain.search(text) is None and not (fold_repeats and _has_triple(arr, tables)):
+        return text, np.arange(len(text), dtype=np.int64)
     folded = _fold_chars(text, arr, tables)
     keep: np.ndarray | None = None
     if drop_symbols:
@@ -258,6 +272,13 @@ def normalize_with_index(
         return _from_array(folded), np.arange(len(folded), dtype=np.int64)
     index = np.flatnonzero(keep)
     return _from_array(folded[index]), index
+
+
+def _has_triple(arr: np.ndarray, tables: _Tables) -> bool:
+    if len(arr) < 3:
+        return False
+    triple = (arr[2:] == arr[1:-1]) & (arr[1:-1] == arr[:-2])
+    return bool(triple.any()) and bool((triple & ~tables.digit[arr[2:]]).any())
 
 
 def normalize(text: str, *, drop_symbols: bool = False, fold_repeats: bool = False) -> NormalizedText:
