@@ -51,6 +51,8 @@ class Turn:
         kind: message type; non-text messages have an empty or descriptive ``text``.
         attachment: file name for ``file`` messages.
         message_id: the format's own id for the message (archive ``msgid``).
+        media_keys: ids an attached media file may be named by (archive voice: msgid,
+            sdkfileid, md5sum), so an uploaded recording can be matched to its message.
     """
 
     index: int
@@ -65,6 +67,7 @@ class Turn:
     kind: TurnKind = "text"
     attachment: str | None = None
     message_id: str | None = None
+    media_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,8 @@ class Conversation:
 
     @property
     def text_turns(self) -> tuple[Turn, ...]:
-        return tuple(t for t in self.turns if t.kind == "text" and t.text.strip())
+        """Turns with words in them: text messages, and voice messages once transcribed."""
+        return tuple(t for t in self.turns if t.kind in ("text", "voice") and t.text.strip())
 
     @property
     def attachments(self) -> tuple[str, ...]:

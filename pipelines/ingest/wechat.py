@@ -92,6 +92,7 @@ def parse_wechat_archive(
         payload = msg.get(msgtype)
         text = ""
         attachment = None
+        media: tuple[str, ...] = ()
         kind: TurnKind = _KINDS.get(msgtype, "other")
         if msgtype in ("text", "markdown"):
             if not isinstance(payload, dict) or not isinstance(payload.get("content"), str):
@@ -113,10 +114,14 @@ def parse_wechat_archive(
                     if isinstance(inner, dict) and isinstance(inner.get("content"), str):
                         text, kind = inner["content"], "text"
                         break
+        elif kind == "voice" and isinstance(payload, dict):
+            keys = [str(msg.get("msgid") or "")] + [str(payload.get(k) or "") for k in ("sdkfileid", "md5sum")]
+            attachment = None
+            media = tuple(k for k in keys if k)
         elif kind == "other":
             warnings.append(f"line {line_no}: message type {msgtype!r} kept as a non-text turn")
         raw.append({"msg": msg, "at": at, "text": text, "kind": kind, "attachment": attachment, "line": line_no,
-                    "ms": ms})
+                    "ms": ms, "media": media})
     if not raw:
         raise IngestError("no archive messages found", code="empty-content")
 
@@ -133,6 +138,7 @@ def parse_wechat_archive(
             index=len(turns), speaker=speaker, text=r["text"], name=name, at=r["at"], source="message",
             source_start=0, source_end=len(r["text"]), role_inferred=inferred, kind=r["kind"],
             attachment=r["attachment"], message_id=str(msg.get("msgid")) if msg.get("msgid") else None,
+            media_keys=r["media"],
         ))
     return Conversation(channel=channel, format="wechat_archive_jsonl", turns=tuple(turns),
                         started_at=started_at or (turns[0].at if turns else None),

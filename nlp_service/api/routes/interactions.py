@@ -52,6 +52,8 @@ async def upload_interaction(
     participants: Annotated[str | None, Form(description="JSON object, as in the JSON body")] = None,
     team: Annotated[str | None, Form()] = None,
     region: Annotated[str | None, Form()] = None,
+    media: Annotated[list[UploadFile] | None, File(description="WeChat voice recordings, each named by the "
+                                                   "archive message's msgid, sdkfileid or md5sum")] = None,
 ) -> JSONResponse:
     raw = await file.read()
     name = file.filename or "upload"
@@ -91,8 +93,32 @@ async def upload_interaction(
         raise NlpServiceError(code if code != "malformed-json" else "invalid-input",  # type: ignore[arg-type]
                               "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
                               ) from None
-    result, created = await run_in_threadpool(service.submit, model, tenant=tenant, raw=content)
+    conversation = None
+    if media:
+        files = {m.filename or f"media-{i}": await m.read() for i, m in enumerate(media)}
+        conversation = await run_in_threadpool(_with_voice, service, model, content, files, settings.timezone)
+    result, created = await run_in_threadpool(service.submit, model, tenant=tenant, raw=content,
+                                              conversation=conversation)
     return _json(result, 201 if created else 200)
+
+
+def _with_voice(service: Any, model: InteractionIn, content: str | bytes, files: dict[str, bytes], tz: str) -> Any:
+    from nlp_service.errors import from_ingest
+    from nlp_service.interactions import to_input
+    from nlp_service.voice import media_index, transcribe_voice_turns
+    from pipelines.audio import AudioError
+    from pipelines.ingest import IngestError
+
+    try:
+        conversation = service.registry.pipeline.get().parse(to_input(model, tz_name=tz, raw=content))
+    except IngestError as exc:
+        raise from_ingest(exc) from None
+    try:
+        conversation, _missing = transcribe_voice_turns(conversation, media_index(files),
+                                                        service.registry.transcriber.get())
+    except AudioError as exc:
+        raise NlpServiceError(exc.code, f"A voice recording could not be used: {exc.detail}") from None  # type: ignore[arg-type]
+    return conversation
 
 
 def _eml_date(raw: bytes) -> str | None:
