@@ -30,6 +30,7 @@ import bisect
 import logging
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -768,11 +769,16 @@ class _CompiledPattern:
     entry: int  # index into entries; -1 for allowlist patterns
     head: re.Pattern[str] | None  # segments before the anchor, must end where it starts
     tail: re.Pattern[str] | None  # segments after the anchor, must start where it ends
-    pinyin_head: re.Pattern[str] | None
-    pinyin_tail: re.Pattern[str] | None
-    spelling: re.Pattern[str] | None  # the whole pattern with function characters masked
     head_span: int
     literal: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _PinyinIndex:
+    automaton: Any  # ahocorasick.Automaton over pinyin codes
+    spellings: tuple[re.Pattern[str] | None, ...]  # per pattern, function characters masked
+    short: frozenset[str]  # codes of the two-character words allowed by sound
+    mask: Mapping[int, str]
 
 
 @dataclass(slots=True)
@@ -818,14 +824,12 @@ class PhraseDetector:
         self._entries = lexicon.entries
         lists = lexicon.lists
         self._patterns: list[_CompiledPattern] = []
+        self._sources: list[tuple[Pattern, int, bool]] = []  # (pattern, anchor, takes part in pinyin)
+        self._pinyin: _PinyinIndex | None = None
+        self._pinyin_lock = threading.Lock()
         exact: dict[str, list[int]] = {}
-        coded: dict[str, list[int]] = {}
 
         skip = tuple("@" + name for name in lexicon.context.pinyin_skip_lists)
-        self._function_mask = {ord(c): "\x01" for c in lexicon.context.pinyin_function_chars}
-        self._pinyin_short = frozenset(_encode_many(_norm_literals(
-            w for src in lexicon.context.pinyin_words for seg in compile_pattern(src, lists).segments
-            for w in seg).values()).values())
         # Word frequencies only steer which segment of a slot pattern keys the automaton.
         word_idf: Mapping[str, float] | None = None
         if lexicon.directory is not None and (lexicon.directory / "idf.txt").is_file():
@@ -834,31 +838,14 @@ class PhraseDetector:
         def add(src: str, entry: int) -> None:
             pat = compile_pattern(src, lists)
             k = pat.anchor(word_idf)
-            head, tail = pat.head_regex(k), pat.tail_regex(k)
             sounds = entry >= 0 and not any(re.search(re.escape(n) + r"(?![A-Za-z0-9_])", src) for n in skip)
-            phead = pat.head_regex(k, _encode_many) if sounds else None
-            ptail = pat.tail_regex(k, _encode_many) if sounds else None
             pid = len(self._patterns)
             self._patterns.append(_CompiledPattern(
-                entry=entry,
-                head=_compiled(head), tail=_compiled(tail),
-                pinyin_head=_compiled(phead), pinyin_tail=_compiled(ptail),
-                spelling=re.compile(Pattern(src, tuple(tuple(x.translate(self._function_mask) for x in seg)
-                                                       for seg in pat.segments), pat.gaps).regex())
-                if sounds and self._function_mask else None,
-                head_span=pat.head_span(k),
-                literal=pat.is_literal,
-            ))
-            anchor = pat.segments[k]
-            codes = _encode_many(anchor) if sounds else {}
-            others = sum(min(len(x) for x in seg) for i, seg in enumerate(pat.segments) if i != k)
-            for lit in anchor:
-                shortest = len(lit) + others
+                entry=entry, head=_compiled(pat.head_regex(k)), tail=_compiled(pat.tail_regex(k)),
+                head_span=pat.head_span(k), literal=pat.is_literal))
+            self._sources.append((pat, k, sounds))
+            for lit in pat.segments[k]:
                 exact.setdefault(lit, []).append(pid)
-                # Only keys that can yield a homophone hit go into the pinyin automaton: some
-                # hanzi to hear, and three characters or a listed short word.
-                if sounds and codes[lit] != lit and (shortest >= _PINYIN_MIN_CHARS or codes[lit] in self._pinyin_short):
-                    coded.setdefault(codes[lit], []).append(pid)
 
         for i, entry in enumerate(lexicon.entries):
             for src in entry.patterns:
@@ -866,27 +853,11 @@ class PhraseDetector:
         for src in lexicon.allow:
             add(src, -1)
 
-        # Automaton values: (key length, literal pattern ids, ((pid, head, tail, head span), …)).
-        # Splitting the two kinds up front keeps the per-hit Python work minimal.
-        def value(key: str, pids: list[int], pinyin: bool) -> tuple[int, tuple[int, ...], tuple[Any, ...]]:
-            lits, checks = [], []
-            for pid in dict.fromkeys(pids):
-                p = self._patterns[pid]
-                head, tail = (p.pinyin_head, p.pinyin_tail) if pinyin else (p.head, p.tail)
-                if head is None and tail is None:
-                    lits.append(pid)
-                else:
-                    checks.append((pid, head, tail, p.head_span))
-            return len(key), tuple(lits), tuple(checks)
-
         self._automaton = ahocorasick.Automaton()
+        verifiers = [(p.head, p.tail) for p in self._patterns]
         for key, pids in exact.items():
-            self._automaton.add_word(key, value(key, pids, False))
+            self._automaton.add_word(key, self._value(key, pids, verifiers))
         self._automaton.make_automaton()
-        self._pinyin_automaton = ahocorasick.Automaton()
-        for key, pids in coded.items():
-            self._pinyin_automaton.add_word(key, value(key, pids, True))
-        self._pinyin_automaton.make_automaton()
 
         self._entry_exclude = [_combined(e.exclude, lists) for e in lexicon.entries]
         self._category_exclude = {c: _combined(p, lists) for c, p in lexicon.category_exclude.items()}
@@ -912,6 +883,62 @@ class PhraseDetector:
     @property
     def lexicon(self) -> Lexicon:
         return self._lexicon
+
+    def _value(self, key: str, pids: list[int],
+               verifiers: Sequence[tuple[re.Pattern[str] | None, re.Pattern[str] | None]]) -> tuple[Any, ...]:
+        """Automaton value: (key length, literal pattern ids, ((pid, head, tail, head span), …)).
+
+        Splitting the two kinds up front keeps the per-hit Python work minimal.
+        """
+        lits, checks = [], []
+        for pid in dict.fromkeys(pids):
+            head, tail = verifiers[pid]
+            if head is None and tail is None:
+                lits.append(pid)
+            else:
+                checks.append((pid, head, tail, self._patterns[pid].head_span))
+        return len(key), tuple(lits), tuple(checks)
+
+    def _pinyin_index(self) -> _PinyinIndex:
+        """Build the homophone automaton on first use (about a second; calls only)."""
+        if self._pinyin is not None:
+            return self._pinyin
+        with self._pinyin_lock:
+            if self._pinyin is None:
+                self._pinyin = self._build_pinyin()
+        return self._pinyin
+
+    def _build_pinyin(self) -> _PinyinIndex:
+        import ahocorasick
+
+        ctx = self._lexicon.context
+        mask = {ord(c): "\x01" for c in ctx.pinyin_function_chars}
+        short = frozenset(_encode_many(_norm_literals(
+            w for src in ctx.pinyin_words for seg in compile_pattern(src, self._lexicon.lists).segments
+            for w in seg).values()).values())
+        verifiers: list[tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = []
+        spellings: list[re.Pattern[str] | None] = []
+        coded: dict[str, list[int]] = {}
+        for pid, (pat, k, sounds) in enumerate(self._sources):
+            if not sounds:
+                verifiers.append((None, None))
+                spellings.append(None)
+                continue
+            verifiers.append((_compiled(pat.head_regex(k, _encode_many)), _compiled(pat.tail_regex(k, _encode_many))))
+            masked = tuple(tuple(x.translate(mask) for x in seg) for seg in pat.segments)
+            spellings.append(re.compile(Pattern(pat.source, masked, pat.gaps).regex()) if mask else None)
+            codes = _encode_many(pat.segments[k])
+            others = sum(min(len(x) for x in seg) for i, seg in enumerate(pat.segments) if i != k)
+            for lit in pat.segments[k]:
+                # Only keys that can yield a homophone hit: some hanzi to hear, and three
+                # characters or a listed short word.
+                if codes[lit] != lit and (len(lit) + others >= _PINYIN_MIN_CHARS or codes[lit] in short):
+                    coded.setdefault(codes[lit], []).append(pid)
+        automaton = ahocorasick.Automaton()
+        for key, pids in coded.items():
+            automaton.add_word(key, self._value(key, pids, verifiers))
+        automaton.make_automaton()
+        return _PinyinIndex(automaton=automaton, spellings=tuple(spellings), short=short, mask=mask)
 
     # ------------------------------------------------------------------ detect
 
@@ -983,7 +1010,7 @@ class PhraseDetector:
         ``text`` is the folded text, or its pinyin codes with ``plain`` the folded text (same
         length), where the gaps are checked for negations.
         """
-        automaton = self._pinyin_automaton if pinyin else self._automaton
+        automaton = self._pinyin_index().automaton if pinyin else self._automaton
         out = []
         append = out.append
         negators = self._negators
@@ -1021,17 +1048,18 @@ class PhraseDetector:
         hits = [_Hit(0, s, e, self._patterns[pid].entry, "lexicon", n, self._patterns[pid].literal)
                 for s, e, pid, n in raw if self._patterns[pid].entry >= 0]
         if pinyin:
+            pindex = self._pinyin_index()
             codes = to_pinyin_codes(compact)
             exact_spans = [(h.start, h.end, self._entries[h.entry].category) for h in hits]
             for s, e, pid, n in self._scan(codes, pinyin=True, plain=compact):
                 p = self._patterns[pid]
-                if p.entry < 0 or (n < _PINYIN_MIN_CHARS and codes[s:e] not in self._pinyin_short):
+                if p.entry < 0 or (n < _PINYIN_MIN_CHARS and codes[s:e] not in pindex.short):
                     continue
                 cat = self._entries[p.entry].category
                 # A homophone hit adds something only where the exact pass found nothing.
                 if any(a < e and s < b and c == cat for a, b, c in exact_spans):
                     continue
-                if not self._content_differs(compact[s:e], p):
+                if not self._content_differs(compact[s:e], pid, pindex):
                     continue
                 hits.append(_Hit(0, s, e, p.entry, "pinyin", n, p.literal))
         if not hits:
@@ -1049,12 +1077,12 @@ class PhraseDetector:
         accepted = self._answer_denied(accepted, infos, compact)
         return self._merge(accepted, infos, compact, index, breaks, sentence_breaks)
 
-    def _content_differs(self, heard: str, p: _CompiledPattern) -> bool:
+    @staticmethod
+    def _content_differs(heard: str, pid: int, index: _PinyinIndex) -> bool:
         """True when the heard text differs from every spelling of the pattern somewhere
         outside the function characters (不在 vs 不再 is not an ASR error on a risk term)."""
-        if p.spelling is None:
-            return True
-        return p.spelling.fullmatch(heard.translate(self._function_mask)) is None
+        spelling = index.spellings[pid]
+        return spelling is None or spelling.fullmatch(heard.translate(index.mask)) is None
 
     # ------------------------------------------------------------------ context rules
 
