@@ -114,7 +114,12 @@ class Segmenter:
 
         logging.getLogger("jieba").setLevel(logging.WARNING)
         tk = jieba.Tokenizer()
-        tk.tmp_dir = str(self._cache_dir or Path(tempfile.gettempdir()))
+        cache_dir = Path(self._cache_dir or tempfile.gettempdir())
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            cache_dir = Path(tempfile.gettempdir())
+        tk.tmp_dir = str(cache_dir)
         tk.initialize()
         if self._user_dict is not None and Path(self._user_dict).exists():
             tk.load_userdict(str(self._user_dict))
