@@ -21,7 +21,8 @@ _NAME = r"[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff+]{1,7}?"
 _BEFORE = r"(?:用的是|用的|在用|改用|换成|换用|换|切回|切到|转到|选用|选了|选择了|选择|倾向于?|指定了?|比|跟|和|像|对比)"
 _AFTER = r"(?:那边|那家|家的|的报价|的价格|的价|给的|报的|给我报|的业务员|的销售|也在|都是|的产品|的方案|的基础版|便宜|报价|的政策|的老板)"
 _DISCOVER = (
-    re.compile(r"(?:用的是|现在用的|一直用的|都在用|改用|换成|切回|选用|决定用|最终选了?|倾向于(?:后面)?换)(" + _NAME + r")(?=的|了|那|，|。|,|\s|$|也|都|吧)"),
+    re.compile(r"(?:(?:现在|一直|都在|在)?用的是?|改用|换成|切回|选用|决定用|最终选了?|倾向于(?:后面)?换)(?!是)(" + _NAME
+               + r")(?=的|了|那|，|。|,|\s|$|也|都|吧)"),
     re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=那边(?:给|报|的报价|的价))"),
     re.compile(r"做(" + _NAME + r")的(?:老板|经销商|代理)"),
 )
@@ -80,6 +81,9 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                     continue
                 if cand[-1] in "的了吧呢吗啊":
                     cand = cand[:-1]
+                known = pattern.search(cand) if pattern is not None else None
+                if known is not None:
+                    continue  # the lexicon pass has it, spelled canonically
                 if len(cand) >= 2:
                     found.append(lex.canonical_competitor(cand))
     return dedupe_names(found, threshold=95.0)

@@ -34,11 +34,13 @@ _AFTER_HEAD = set(
 # Characters that end the modifiers in front of a head (function words, verbs, pronouns).
 _STOP = set("把将和与及或跟给请您你我他她们这那个份些一新旧也都就还再先已了着过在是有要发寄送传提附补填看收带做出用含见按从到每各该此其等如开重今明昨")
 _STOP_STR = set(" \t\n\u3000，。、；：！？,.;:!?（）()《》「」【】\"'“”‘’…~～-—/")
-# Two-character words that start with a stop character but belong to a name.
+# Two-character words that start or end with a stop character but belong to a name.
 _KEEP = {"发货", "送货", "收货", "提货", "出库", "出厂", "出口", "进口", "付款", "收款", "还款", "使用", "试用",
          "用户", "应用", "新品", "新版", "补充", "附加", "一年", "个人", "过程", "在线", "要求", "含税", "对比",
          "对账", "出货", "送检", "提单", "发运", "一期", "二期", "三期", "一次", "新能", "新增", "年度", "用量",
-         "导出", "导入", "输出", "产出", "开票", "开发", "开工", "重点", "明细", "交付", "提交", "出具"}
+         "导出", "导入", "输出", "产出", "开票", "开发", "开工", "重点", "明细", "交付", "提交", "出具",
+         "验收", "收据", "到货", "传真", "回收", "接收", "签收", "税收", "补货", "提案", "出入", "适用",
+         "通用", "专用", "费用", "信用", "备用", "检验", "质检"}
 # Heads that mean nothing without a modifier ("方案", "资料"); other heads stand alone (注册证, 合同).
 _NEEDS_MODIFIER = {"方案", "资料", "文件", "文档", "数据", "信息", "说明", "政策", "条件", "计划", "报告", "证书", "证明",
                    "认证", "资质", "协议", "清单", "明细", "表", "表格", "函", "模板", "图纸", "详图", "案例", "手册",
@@ -90,7 +92,8 @@ def _extend_left(text: str, pos: int) -> int:
             used_de = True
             start -= 1
             continue
-        if ch == " " or ch in _STOP and text[start - 1:start + 1] not in _KEEP:
+        if ch == " " or (ch in _STOP and text[start - 1:start + 1] not in _KEEP
+                         and text[max(0, start - 2):start] not in _KEEP):
             break
         start -= 1
     # A leading 的 (nothing in front of it survived) is not part of the name.

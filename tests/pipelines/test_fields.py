@@ -1,0 +1,424 @@
+"""Record fields: each extractor on hand-built conversations (offline, no models).
+
+The Chinese lines here are written for these tests; they are not taken from any evaluation set.
+Signals are built by hand (``_sig``) so the field rules are tested apart from the detector.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from pipelines.conversation import Conversation, Turn
+from pipelines.fields import (
+    FieldLexiconError,
+    RecordFields,
+    extract_fields,
+    load_field_lexicons,
+)
+from pipelines.record_fields.actions import extract_next_action, extract_support
+from pipelines.record_fields.blocker import extract_blocker, extract_rejection, signal_level
+from pipelines.record_fields.competitors import extract_competitors
+from pipelines.record_fields.documents import extract_attachments, find_documents
+from pipelines.record_fields.lexicons import dedupe_names, normalise_person
+from pipelines.record_fields.questions import extract_questions, is_question
+from pipelines.record_fields.text import analyse
+from pipelines.timeexpr import find_times
+
+CST = timezone(timedelta(hours=8))
+REF = datetime(2026, 1, 12, 9, 30, tzinfo=CST)  # a Monday
+LEX = load_field_lexicons()
+
+
+@dataclass(frozen=True, slots=True)
+class _Sig:
+    category: str
+    quote: str
+    speaker: str
+    turn: int
+    start: int
+    end: int
+    severity: int = 2
+
+
+def _conv(*lines: tuple[str, str], fmt: str = "wechat_text", quoted: str = "",
+          files: dict[int, str] | None = None) -> Conversation:
+    turns = []
+    for i, (speaker, text) in enumerate(lines):
+        if files and i in files:
+            turns.append(Turn(index=i, speaker=speaker, text="", kind="file", attachment=files[i]))  # type: ignore[arg-type]
+        else:
+            turns.append(Turn(index=i, speaker=speaker, text=text))  # type: ignore[arg-type]
+    return Conversation(channel="email" if fmt == "eml" else "wechat", format=fmt,  # type: ignore[arg-type]
+                        turns=tuple(turns), started_at=REF, quoted_history=quoted)
+
+
+def _sig(conv: Conversation, turn: int, quote: str, category: str, speaker: str = "customer") -> _Sig:
+    text = conv.turns[turn].text
+    start = text.index(quote)
+    return _Sig(category, quote, speaker, turn, start, start + len(quote))
+
+
+def _an(conv: Conversation):  # noqa: ANN202
+    return analyse(conv, REF, find_times)
+
+
+# ---------------------------------------------------------------- lexicons
+
+
+def test_fields_lexicons_load_with_versions_and_aliases() -> None:
+    assert LEX.version.count("+") == 2
+    assert LEX.canonical_department("技术支持部") == "技术部"
+    assert LEX.canonical_department("技术支持中心") == "技术部"  # not listed: rapidfuzz
+    assert LEX.canonical_department("法务") == "法务部"
+    assert LEX.canonical_department("董事会") is None
+    assert LEX.canonical_competitor("海康") == "海康威视"
+    assert "京东" in LEX.non_competitors
+
+
+def test_fields_lexicons_malformed_file_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "fields").mkdir()
+    (tmp_path / "fields" / "departments.yaml").write_text("departments: [not, a, mapping]\n", encoding="utf-8")
+    with pytest.raises(FieldLexiconError, match="departments.yaml"):
+        load_field_lexicons(tmp_path)
+
+
+def test_fields_lexicons_duplicate_alias_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "fields").mkdir()
+    (tmp_path / "fields" / "departments.yaml").write_text(
+        "departments:\n  技术部: [研发]\n  产品部: [研发]\n", encoding="utf-8")
+    with pytest.raises(FieldLexiconError, match="研发"):
+        load_field_lexicons(tmp_path)
+
+
+def test_fields_names_normalise_and_dedupe() -> None:
+    assert normalise_person("张工程师") == "张工"
+    assert dedupe_names(["张工", "张工程师", "金蝶", "金蝶KIS", "金蝶云星辰"]) == ("张工程师", "金蝶KIS", "金蝶云星辰")
+    assert dedupe_names(["报价单", "报价单", "成本分解表"]) == ("报价单", "成本分解表")
+
+
+# ---------------------------------------------------------------- time analysis
+
+
+def test_fields_bare_part_of_day_inherits_the_day_said_before() -> None:
+    conv = _conv(("rep", "我明天上午先把方案报给经理 下午给您打电话"))
+    clauses = _an(conv).turns[0].clauses
+    assert [t.iso() for c in clauses for t in c.times] == ["2026-01-13", "2026-01-13"]
+
+
+def test_fields_clock_time_is_not_cut_at_its_colon() -> None:
+    conv = _conv(("customer", "请于2026年1月20日16:30前递交资料。"))
+    clauses = _an(conv).turns[0].clauses
+    assert len(clauses) == 1
+    assert clauses[0].times[0].iso() == "2026-01-20T16:30:00+08:00"
+
+
+def test_fields_vague_periods_are_not_dues() -> None:
+    conv = _conv(("rep", "年后我再来拜访您"))
+    assert _an(conv).turns[0].times == ()
+
+
+# ---------------------------------------------------------------- blocker
+
+# fmt: off
+LEVEL_CASES = (
+    ("churn", "下个季度开始就不再续约了", "", "P0"),
+    ("churn", "这批货先别发了 等通知", "", "P1"),
+    ("churn", "我们就换别家了", "要是月底还搞不定 ", "P1"),
+    ("churn", "明天不处理好就全部停掉", "", "P0"),
+    ("churn", "三月起份额调成四六开", "", "P1"),
+    ("churn", "很容易被平台下架", "", "P2"),
+    ("payment", "这笔款先压着不付", "", "P0"),
+    ("payment", "回款要拖到四月份了", "", "P1"),
+    ("payment", "改成半年期的银行承兑", "", "P1"),
+    ("payment", "想申请账期延长半个月", "", "P2"),
+    ("payment", "发票没到财务付不了款", "", "P3"),
+    ("budget", "今年预算被砍了一半", "", "P1"),
+    ("budget", "预算就卡在五十万", "", "P2"),
+    ("procurement", "这个金额必须走公开招标", "", "P1"),
+    ("procurement", "按制度要三家比价", "", "P2"),
+    ("procurement", "你们还没进合格供方名录", "", "P1"),
+    ("competitor", "我们已经选了另一家的方案", "", "P0"),
+    ("competitor", "技术总监倾向用国外品牌", "", "P1"),
+    ("competitor", "别家报价低了一成", "", "P2"),
+    ("price", "单价还是偏高", "", "P2"),
+    ("decision_delay", "老板还没拍板", "", "P2"),
+    ("trust", "担心你们售后跟不上", "", "P2"),
+)
+# fmt: on
+
+
+@pytest.mark.parametrize(("category", "quote", "before", "level"), LEVEL_CASES,
+                         ids=[f"{c[0]}-{c[3]}-{i}" for i, c in enumerate(LEVEL_CASES)])
+def test_fields_signal_level(category: str, quote: str, before: str, level: str) -> None:
+    assert signal_level(category, quote, before) == level
+
+
+def test_fields_blocker_most_severe_first_in_customer_words() -> None:
+    conv = _conv(
+        ("customer", "你们这个报价比上次又高了，我们有点吃不消"),
+        ("rep", "理解，我去申请一下"),
+        ("customer", "另外集团今年统一走集采平台，区域自己定不了"),
+    )
+    sigs = [_sig(conv, 0, "你们这个报价比上次又高了", "price"), _sig(conv, 2, "集团今年统一走集采平台", "procurement")]
+    b = extract_blocker(_an(conv), sigs, LEX)
+    assert b is not None and b.level == "P1" and b.turn == 2
+    assert b.text.index("集采") < b.text.index("报价")
+
+
+def test_fields_blocker_rep_restatement_only_without_customer_signals() -> None:
+    conv = _conv(("rep", "王总：客户说我们的年费比预期高了两成，希望能打折。"), fmt="eml")
+    sigs = [_sig(conv, 0, "我们的年费比预期高了两成", "price", speaker="rep")]
+    b = extract_blocker(_an(conv), sigs, LEX)
+    assert b is not None and b.level == "P2" and "年费" in b.text
+
+
+def test_fields_blocker_p3_for_a_required_certificate() -> None:
+    conv = _conv(("customer", "我们质量部要你们的ROHS检测报告，没有的话进不了系统"), ("rep", "好的，明天发您"))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P3" and "检测报告" in b.text
+
+
+def test_fields_blocker_none_for_a_plain_order() -> None:
+    conv = _conv(("customer", "老样子，再来二十箱，周三前送到"), ("rep", "好嘞，周二下午送到"))
+    assert extract_blocker(_an(conv), [], LEX) is None
+
+
+def test_fields_final_rejection_is_p0_even_without_a_churn_signal() -> None:
+    conv = _conv(("customer", "经过评估，我们决定改用另一套系统，合同到期后不再续签。"), fmt="eml")
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P0"
+
+
+def test_fields_rejection_reason_with_the_customer_reasons() -> None:
+    conv = _conv(
+        ("customer", "你们一年八万太贵了"),
+        ("customer", "我们最终决定选用用友U8，财务那边一直用的就是它"),
+    )
+    sigs = [_sig(conv, 0, "你们一年八万太贵了", "price")]
+    reason = extract_rejection(_an(conv), sigs)
+    assert reason is not None and "用友U8" in reason and "太贵" in reason
+
+
+def test_fields_conditional_threat_is_not_a_rejection() -> None:
+    conv = _conv(("customer", "如果这周还定不下来，我们就不考虑了"))
+    assert extract_rejection(_an(conv), []) is None
+
+
+# ---------------------------------------------------------------- next action and support
+
+
+def test_fields_next_action_is_the_earliest_dated_commitment() -> None:
+    conv = _conv(
+        ("customer", "样品和检测报告什么时候能给我"),
+        ("rep", "检测报告我今天下午发您邮箱，样品周四寄出"),
+        ("rep", "正式合同下周一给您"),
+    )
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-12" and "检测报告" in a.text
+
+
+def test_fields_internal_escalation_goes_to_support_not_action() -> None:
+    conv = _conv(
+        ("customer", "这个价格还是高"),
+        ("rep", "我让法务今天上午先看一遍合同，下午三点前发您新的报价单"),
+    )
+    an = _an(conv)
+    a = extract_next_action(an, LEX)
+    assert a is not None and a.due == "2026-01-12T15:00:00+08:00" and "报价单" in a.text
+    support = extract_support(an, LEX)
+    assert [(s.department, s.person) for s in support] == [("法务部", None)]
+
+
+def test_fields_customer_pins_the_clock_time() -> None:
+    conv = _conv(("rep", "明天上午我带技术部的孙工过去看设备"), ("customer", "好，明天上午我在，你们十点前到"))
+    an = _an(conv)
+    a = extract_next_action(an, LEX)
+    assert a is not None and a.due == "2026-01-13T10:00:00+08:00"
+    assert [(s.department, s.person) for s in extract_support(an, LEX)] == [("技术部", "孙工")]
+
+
+def test_fields_customer_deadline_when_the_rep_commits_to_nothing() -> None:
+    conv = _conv(("customer", "周经理：\n\n请于1月16日前提供以下材料：\n1. 资质证书\n2. 售后服务方案\n"), fmt="eml")
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-16" and "资质证书" in a.text
+
+
+def test_fields_action_names_what_the_customer_asked_for() -> None:
+    conv = _conv(("customer", "你把安装手册和质保条款发我一下"), ("rep", "好的，中午前发您"))
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-12T12:00:00+08:00"
+    assert "安装手册" in a.text and "质保条款" in a.text
+
+
+def test_fields_done_things_and_generic_offers_are_not_actions() -> None:
+    conv = _conv(("rep", "报价昨天已经发您了"), ("rep", "有问题随时联系我"))
+    assert extract_next_action(_an(conv), LEX) is None
+
+
+def test_fields_undated_action_has_no_due() -> None:
+    conv = _conv(("customer", "先这样吧"), ("rep", "好的，那我把新的彩页也发您参考"))
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due is None and "彩页" in a.text
+
+
+def test_fields_support_managers_and_customer_side() -> None:
+    conv = _conv(
+        ("customer", "你们财务上次开错票了"),
+        ("rep", "这个折扣我做不了主，得李总批"),
+        ("rep", "你们财务那边我也会再核对一下"),
+    )
+    support = extract_support(_an(conv), LEX)
+    assert [(s.department, s.person) for s in support] == [("销售部", "李总")]
+
+
+def test_fields_support_addressee_of_an_internal_mail() -> None:
+    conv = _conv(("rep", "刘总：\n\n客户要求再降3%。请您批一个特价，另外请质量部本周内出一份改善报告。"), fmt="eml")
+    support = extract_support(_an(conv), LEX)
+    assert {(s.department, s.person) for s in support} == {("销售部", "刘总"), ("质量部", None)}
+
+
+# ---------------------------------------------------------------- questions
+
+# fmt: off
+QUESTION_CASES = (
+    ("这款能做定制颜色吗", True),
+    ("你们的交期多久", True),
+    ("含不含运费？", True),
+    ("质保是三年还是五年", True),
+    ("包装有没有中文说明", True),
+    ("隔壁好几家都能做", False),       # quantity, not a question
+    ("我们用多少付多少", False),
+    ("你们这样我怎么敢签", False),     # rhetorical
+    ("能不能批下来要看老板", False),   # indirect, a statement
+    ("在吗", False),
+)
+# fmt: on
+
+
+@pytest.mark.parametrize(("text", "asks"), QUESTION_CASES, ids=[c[0] for c in QUESTION_CASES])
+def test_fields_is_question(text: str, asks: bool) -> None:
+    assert is_question(text) is asks
+
+
+def test_fields_questions_only_the_customer_split_and_restated() -> None:
+    conv = _conv(
+        ("rep", "您上周问到的能否开增值税专票，我们确认可以开"),
+        ("customer", "好的。另外安装要另外收费吗 培训一般几天"),
+        ("rep", "您看什么时候方便？"),
+    )
+    qs = extract_questions(_an(conv))
+    assert qs == ("能否开增值税专票", "安装要另外收费吗", "培训一般几天")
+
+
+def test_fields_elliptic_question_takes_the_reps_topic() -> None:
+    conv = _conv(("rep", "您之前问的华南线的运价出来了"), ("customer", "嗯 多少"))
+    assert extract_questions(_an(conv)) == ("华南线的运价多少",)
+
+
+# ---------------------------------------------------------------- competitors
+
+
+def test_fields_competitors_from_lexicon_and_patterns() -> None:
+    conv = _conv(
+        ("customer", "我们现在用的是金蝶KIS，另外销售易也来找过我们"),
+        ("customer", "隔壁公司用的是云鹊通，说挺好用"),
+        ("rep", "我是恒信的小马，我们的数据可以从京东店铺同步"),
+    )
+    assert extract_competitors(_an(conv), LEX) == ("金蝶KIS", "销售易", "云鹊通")
+
+
+def test_fields_ambiguous_names_need_competitor_context() -> None:
+    conv = _conv(("customer", "今年统一走集采，小米粥的福利也取消了"), ("customer", "统一那边的业务员报价更低"))
+    assert extract_competitors(_an(conv), LEX) == ("统一企业",)
+
+
+def test_fields_unnamed_and_channels_are_not_competitors() -> None:
+    conv = _conv(("customer", "另一家给的价格更低，我们主要在天猫和亚马逊上卖"))
+    assert extract_competitors(_an(conv), LEX) == ()
+
+
+# ---------------------------------------------------------------- attachments
+
+
+def test_fields_document_names_keep_their_modifiers() -> None:
+    names = [d.name for d in find_documents("麻烦把新版的产品彩页和三家客户的验收证明发我", LEX)]
+    assert names == ["新版产品彩页", "三家客户验收证明"]
+    names = [d.name for d in find_documents("下周把V M I方案和年度框架协议发您", LEX)]
+    assert names == ["VMI方案", "年度框架协议"]
+
+
+def test_fields_attachments_files_lists_and_quoted_history() -> None:
+    conv = _conv(
+        ("customer", "请配合提供以下材料：\n1. 营业执照副本\n2. 近三年的纳税证明\n"),
+        ("rep", ""),
+        ("rep", "报价这块大家都没问题"),
+        fmt="eml", quoted="> 李经理您好，附件是产品选型手册，请查收。", files={1: "售后服务承诺书-2026.pdf"},
+    )
+    att = extract_attachments(_an(conv), LEX)
+    assert att == ("营业执照副本", "近三年纳税证明", "售后服务承诺书-2026", "产品选型手册")
+
+
+# ---------------------------------------------------------------- the whole record
+
+
+def _chat() -> tuple[Conversation, list[_Sig]]:
+    conv = _conv(
+        ("rep", "何总好，上次的方案您看了吗"),
+        ("customer", "看了，功能没问题，就是一年十二万超预算了"),
+        ("customer", "而且海康那边报了九万，还送三年维保"),
+        ("rep", "明白，价格我跟我们区域经理申请一下"),
+        ("customer", "你们能不能分两年付"),
+        ("rep", "分期可以谈，我明天下午四点前把分期方案和新报价发您"),
+        ("customer", "行，另外把你们在医院的案例也发一份"),
+        ("rep", "好的，一起发"),
+    )
+    sigs = [_sig(conv, 1, "一年十二万超预算了", "budget"), _sig(conv, 2, "海康那边报了九万", "competitor")]
+    return conv, sigs
+
+
+def test_fields_extract_fields_whole_record() -> None:
+    conv, sigs = _chat()
+    f = extract_fields(conv, sigs, reference=REF, lexicons=LEX, find_times=find_times)
+    assert isinstance(f, RecordFields)
+    assert f.blocker is not None and f.blocker.level == "P2" and "预算" in f.blocker.text
+    assert f.next_action is not None and f.next_action.due == "2026-01-13T16:00:00+08:00"
+    assert "分期方案" in f.next_action.text
+    assert [(s.department, s.person) for s in f.support_needed] == [("销售部", "区域经理")]
+    assert f.competitors == ("海康威视",)
+    assert f.customer_questions == ("你们能不能分两年付",)
+    assert f.rejection_reason is None
+    assert set(f.attachments) >= {"分期方案", "医院案例"}
+    assert f.needs_review == ()
+
+
+def test_fields_needs_review_for_action_without_time_and_inferred_roles() -> None:
+    conv = _conv(("customer", "报价太高了"), ("rep", "那我把基础版的报价也发您"))
+    conv = Conversation(channel=conv.channel, format=conv.format, turns=conv.turns, started_at=REF,
+                        roles_inferred=True)
+    sigs = [_sig(conv, 0, "报价太高了", "price")]
+    f = extract_fields(conv, sigs, reference=REF, lexicons=LEX)
+    assert set(f.needs_review) == {"blocker", "next_action"}
+
+
+def test_fields_empty_conversation() -> None:
+    f = extract_fields(_conv(), [], reference=REF, lexicons=LEX)
+    assert f == RecordFields(None, None, (), (), (), None, ())
+
+
+def test_fields_twenty_turn_chat_is_fast() -> None:
+    conv, sigs = _chat()
+    turns = tuple(Turn(index=i, speaker=t.speaker, text=t.text) for i, t in
+                  enumerate(conv.turns + conv.turns + conv.turns[:4]))
+    big = Conversation(channel="wechat", format="wechat_text", turns=turns, started_at=REF)
+    extract_fields(big, sigs, reference=REF, lexicons=LEX)  # warm regex caches
+    runs = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        extract_fields(big, sigs, reference=REF, lexicons=LEX)
+        runs.append(time.perf_counter() - t0)
+    assert sorted(runs)[2] < 0.1  # ~10 ms on one core; generous for a shared CI machine
