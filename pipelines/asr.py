@@ -26,6 +26,7 @@ found or loaded raises :class:`ModelUnavailable` (``code = "model-unavailable"``
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import hashlib
 import logging
@@ -45,7 +46,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import numpy as np
 
-from pipelines.audio import DecodedAudio, channels_differ, is_silent, load_audio
+from pipelines.audio import SAMPLE_RATE_HZ, DecodedAudio, channels_differ, is_silent, load_audio
 from pipelines.textnorm import to_simplified
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ __all__ = [
     "clean_segment_text",
     "is_hallucination",
     "merge_channels",
+    "split_points",
     "BASE_MODEL_ID",
     "BASE_MODEL_SHA256",
     "BASE_MODEL_SIZE",
@@ -497,7 +499,12 @@ class Transcriber:
     def _forward(
         self, samples: np.ndarray, progress: Callable[[float], None] | None
     ) -> tuple[list[Any], str | None]:
-        """Run the model on one channel; the only phase that touches it."""
+        """Run the model on one channel; the only phase that touches it.
+
+        Long channels go through in pieces cut at quiet points (see ``split_points``):
+        faster-whisper computes the log-mel features of its whole input at once, which took
+        1.7 GB for 30 minutes of audio.
+        """
         options = self.options
         if is_silent(samples):
             return [], None  # (near-)digital silence: skip the model and its hallucinations entirely
@@ -510,17 +517,65 @@ class Transcriber:
             "word_timestamps": options.word_timestamps,
             "hotwords": " ".join(options.hotwords) or None,
         }
-        if self._pipeline is not None:
-            generator, info = self._pipeline.transcribe(samples, batch_size=options.batch_size, **kwargs)
-        else:
-            assert self._model is not None
-            generator, info = self._model.transcribe(samples, **kwargs)
-        segments = []
-        for segment in generator:  # materialise inside the stage (and the calling thread)
-            segments.append(segment)
-            if progress is not None:
-                progress(segment.end)
-        return segments, getattr(info, "language", None)
+        bounds = [0, *split_points(samples), len(samples)]
+        segments: list[Any] = []
+        detected: str | None = None
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            piece = samples[start:end]
+            offset_s = start / SAMPLE_RATE_HZ
+            if is_silent(piece):
+                continue
+            if self._pipeline is not None:
+                generator, info = self._pipeline.transcribe(piece, batch_size=options.batch_size, **kwargs)
+            else:
+                assert self._model is not None
+                generator, info = self._model.transcribe(piece, **kwargs)
+            detected = detected or getattr(info, "language", None)
+            if language is None and detected:
+                kwargs["language"] = detected  # keep one language across pieces
+            for segment in generator:  # materialise inside the stage (and the calling thread)
+                segments.append(_shifted(segment, offset_s) if offset_s else segment)
+                if progress is not None:
+                    progress(offset_s + segment.end)
+        return segments, detected
+
+
+def split_points(samples: np.ndarray, *, max_piece_s: float = 600.0, search_s: float = 30.0) -> list[int]:
+    """Where to cut a long recording into pieces of at most about ``max_piece_s``.
+
+    Cuts are spread evenly and each moves to the quietest 100 ms within ``search_s`` of its
+    nominal position, so words are not split. Recordings up to ``max_piece_s`` are not cut.
+
+    Returns:
+        Sample offsets of the cuts, ascending (empty for short recordings).
+    """
+    total = len(samples)
+    limit = int(max_piece_s * SAMPLE_RATE_HZ)
+    if total <= limit:
+        return []
+    pieces = -(-total // limit)
+    window = SAMPLE_RATE_HZ // 10
+    search = int(search_s * SAMPLE_RATE_HZ)
+    cuts: list[int] = []
+    for k in range(1, pieces):
+        nominal = k * total // pieces
+        lo, hi = max(nominal - search, window), min(nominal + search, total - window)
+        usable = (hi - lo) // window * window
+        frames = np.asarray(samples[lo : lo + usable], dtype=np.float32).reshape(-1, window)
+        energy = np.einsum("ij,ij->i", frames, frames)
+        cuts.append(lo + int(np.argmin(energy)) * window + window // 2)
+    return cuts
+
+
+def _shifted(segment: Any, offset_s: float) -> Any:
+    words = None
+    if segment.words:
+        words = [
+            dataclasses.replace(w, start=w.start + offset_s, end=w.end + offset_s) for w in segment.words
+        ]
+    return dataclasses.replace(
+        segment, start=segment.start + offset_s, end=segment.end + offset_s, words=words
+    )
 
 
 def _default_cache_dir() -> Path:

@@ -415,6 +415,70 @@ def test_asr_silence_skips_the_model() -> None:
     assert result.duration_s == 5.0
 
 
+def test_asr_split_points_cut_long_audio_at_quiet_places() -> None:
+    rng = np.random.default_rng(3)
+    loud = (rng.standard_normal(16000 * 60) * 0.2).astype(np.float32)
+    for quiet_s in (18.0, 43.0):
+        start = int(quiet_s * 16000)
+        loud[start : start + 8000] *= 0.001  # half a second of near-silence
+    assert asr.split_points(loud[: 16000 * 20], max_piece_s=20.0) == []
+    cuts = asr.split_points(loud, max_piece_s=25.0, search_s=5.0)
+    assert len(cuts) == 2  # 60 s in pieces of at most 25 s: three pieces
+    assert 18.0 <= cuts[0] / 16000 <= 18.5 and 43.0 <= cuts[1] / 16000 <= 43.5
+
+
+def test_asr_long_audio_is_transcribed_in_pieces_with_call_time() -> None:
+    from faster_whisper.transcribe import Segment as FwSegment
+    from faster_whisper.transcribe import Word as FwWord
+
+    def fw(text: str, start: float, end: float) -> FwSegment:
+        word = FwWord(start=start, end=end, word=text, probability=0.9)
+        return FwSegment(
+            id=0, seek=0, start=start, end=end, text=text, tokens=[], avg_logprob=-0.2,
+            compression_ratio=1.0, no_speech_prob=0.01, words=[word], temperature=0.0,
+        )  # fmt: skip
+
+    rng = np.random.default_rng(5)
+    samples = (rng.standard_normal(16000 * 700) * 0.1).astype(np.float32)  # 11m40s: two pieces
+    transcriber, fake = fake_transcriber([[fw("第一段", 1.0, 3.0)], [fw("第二段", 2.0, 4.0)]])
+    seen: list[float] = []
+    result = transcriber.transcribe(decoded(samples), progress=seen.append)
+    assert len(fake.calls) == 2
+    assert sum(call["samples"] for call in fake.calls) == len(samples)
+    first, second = result.segments
+    assert (first.start_s, first.end_s) == (1.0, 3.0)
+    offset = fake.calls[0]["samples"] / 16000
+    assert 320 <= offset <= 380
+    assert second.start_s == pytest.approx(offset + 2.0, abs=1e-3)
+    assert second.words[0].start_s == pytest.approx(offset + 2.0, abs=1e-3)
+    assert seen == sorted(seen)
+
+
+def test_asr_cuda_uses_the_batched_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import faster_whisper
+
+    loads: list[tuple[Any, ...]] = []
+    batched = FakeWhisper([[raw_segment("好的")]])
+
+    class FakeBatched:
+        def __init__(self, model: object) -> None:
+            self.model = model
+
+        def transcribe(self, samples: np.ndarray, **kwargs: Any) -> Any:
+            return batched.transcribe(samples, **kwargs)
+
+    monkeypatch.setattr(asr, "_resolve_device", lambda device: "cuda")
+    monkeypatch.setattr(asr, "_load_model", lambda *args: loads.append(args) or object())
+    monkeypatch.setattr(faster_whisper, "BatchedInferencePipeline", FakeBatched)
+    transcriber = Transcriber(
+        AsrOptions(model="large-v3", device="auto", compute_type="float16", batch_size=16)
+    )
+    result = transcriber.transcribe(PADDLE)
+    assert result.text == "好的。" and result.model_id == "large-v3"
+    assert loads[0][:3] == ("large-v3", "cuda", "float16")
+    assert batched.calls[0]["batch_size"] == 16
+
+
 def test_asr_hotwords_and_language_options() -> None:
     transcriber, fake = fake_transcriber(
         [[raw_segment("好的")]], hotwords=("报价单", "框架协议"), language="auto"
