@@ -1286,6 +1286,8 @@ class PhraseDetector:
 # ',' and '.' between digits are part of a number (3.2 / 1,000), not a clause break.
 _BREAK_RX = re.compile(r"[，。！？；：、!?;:\n]|(?<![0-9])[.,]|[.,](?![0-9])")
 _SENTENCE_RX = re.compile("[" + re.escape(_SENTENCE_BREAKS) + "]")
+# "Everything up to the last break": one C-level match instead of a Python loop over breaks.
+_LAST_OF = {rx: re.compile(r"(?s:.*)(?:" + rx.pattern + ")") for rx in (_BREAK_RX, _SENTENCE_RX)}
 _HISTORY_RX = re.compile(
     r"^(?:[ \t]*>|[ \t]*-{2,}\s*(?:原始邮件|Original Message|转发的邮件|Forwarded message)"
     r"|[ \t]*(?:发件人|From)\s*[:：]|[ \t]*在.{0,80}写道\s*[:：]?\s*$|[ \t]*On .{0,120}wrote:\s*$"
@@ -1318,21 +1320,27 @@ class _Bounds:
     characters are cut there (quotes and context windows are short anyway).
     """
 
-    __slots__ = ("text", "rx", "soft")
+    __slots__ = ("text", "rx", "last", "soft", "cache")
 
     def __init__(self, text: str, rx: re.Pattern[str], soft: list[int]) -> None:
         self.text, self.rx, self.soft = text, rx, soft
+        self.last = _LAST_OF[rx]
+        self.cache: dict[tuple[int, int], int] = {}
 
     def start(self, pos: int, floor: int) -> int:
         """Start of the clause holding the character at ``pos`` (not before ``floor``)."""
+        key = (pos, floor)
+        found = self.cache.get(key)
+        if found is not None:
+            return found
         lo = max(floor, pos - _REACH)
-        found = lo
-        for m in self.rx.finditer(self.text, lo, pos):
-            found = m.start() + 1
+        m = self.last.match(self.text, lo, pos)  # greedy: ends right after the last break
+        found = m.end() if m else lo
         if self.soft:
             i = bisect.bisect_right(self.soft, pos) - 1
             if i >= 0 and self.soft[i] > found:
                 found = self.soft[i]
+        self.cache[key] = found
         return found
 
     def end(self, pos: int, ceiling: int) -> int:
