@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import numpy as np
 
-from pipelines.audio import SAMPLE_RATE_HZ, DecodedAudio, channels_differ, is_silent, load_audio
+from pipelines.audio import SAMPLE_RATE_HZ, AudioTooLong, DecodedAudio, channels_differ, is_silent, load_audio
 from pipelines.textnorm import to_simplified
 
 if TYPE_CHECKING:
@@ -448,6 +448,8 @@ class Transcriber:
             if isinstance(audio, DecodedAudio)
             else load_audio(audio, max_duration_s=options.max_duration_s)
         )
+        if decoded.duration_s > options.max_duration_s:
+            raise AudioTooLong.for_duration(decoded.duration_s, options.max_duration_s)
         channels, chosen = _choose_layout(decoded, layout)
         timings["decode_ms"] = _ms(started)
 

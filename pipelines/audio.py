@@ -92,6 +92,17 @@ class AudioTooLong(AudioError):
         self.duration_s = duration_s
         self.max_duration_s = max_duration_s
 
+    @classmethod
+    def for_duration(cls, duration_s: float | None, max_duration_s: float) -> AudioTooLong:
+        """The error with its standard message (``duration_s`` None when only known to exceed)."""
+        length = f"{duration_s / 60:.1f} minutes" if duration_s is not None else "longer than the limit"
+        return cls(
+            f"The recording is {length}; the maximum is {max_duration_s / 60:.1f} minutes. "
+            "Split it into shorter parts or raise NLP_ASR__MAX_DURATION_S.",
+            duration_s=duration_s,
+            max_duration_s=max_duration_s,
+        )
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class DecodedAudio:
@@ -344,13 +355,7 @@ def _header_duration_s(container: av.container.InputContainer, stream: av.AudioS
 
 
 def _too_long(duration_s: float | None, max_duration_s: float) -> AudioTooLong:
-    length = f"{duration_s / 60:.1f} minutes" if duration_s is not None else "longer than the limit"
-    return AudioTooLong(
-        f"The recording is {length}; the maximum is {max_duration_s / 60:.1f} minutes. "
-        "Split it into shorter parts or raise NLP_ASR__MAX_DURATION_S.",
-        duration_s=duration_s,
-        max_duration_s=max_duration_s,
-    )
+    return AudioTooLong.for_duration(duration_s, max_duration_s)
 
 
 def _undecodable_detail(stream_in: str | BinaryIO | None, reason: str) -> str:

@@ -361,6 +361,8 @@ def test_asr_errors_come_before_the_model(tmp_path: Path) -> None:
         transcriber.transcribe(b"not audio" * 100)
     with pytest.raises(AudioTooLong):
         transcriber.transcribe(PADDLE)
+    with pytest.raises(AudioTooLong):
+        transcriber.transcribe(decoded(np.ones(16000 * 3, np.float32)))  # already decoded
     assert transcriber._model is None and not any(tmp_path.iterdir())
 
 
