@@ -77,8 +77,10 @@ class Burst:
     duration_s: float
     posts_per_s: float
     sse_alerts: int
+    sse_missing: int  # customers whose alert never reached the SSE client
     sse_alerts_per_s: float
     webhook_alerts: int
+    webhook_missing: int
     webhook_alerts_per_s: float
 
 
@@ -259,8 +261,9 @@ def run(posts: int, burst: int, concurrency: int, timeout_s: float) -> Benchmark
                     burst_result = Burst(
                         posts=burst, concurrency=concurrency, duration_s=round(t_posted - t0, 3),
                         posts_per_s=round(burst / (t_posted - t0), 1),
-                        sse_alerts=len(sse_arr), sse_alerts_per_s=round(len(sse_arr) / sse_span, 1) if sse_span else 0.0,
-                        webhook_alerts=len(hook_arr),
+                        sse_alerts=len(sse_arr), sse_missing=burst - len(sse_arr),
+                        sse_alerts_per_s=round(len(sse_arr) / sse_span, 1) if sse_span else 0.0,
+                        webhook_alerts=len(hook_arr), webhook_missing=burst - len(hook_arr),
                         webhook_alerts_per_s=round(len(hook_arr) / hook_span, 1) if hook_span else 0.0)
                 sse.stop()
         finally:
