@@ -127,8 +127,10 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
             line = _error(path, exc.code, exc.detail)
         except FileNotFoundError:
             line = _error(path, "file-not-found", "No such file; check the path.")
-        except (IsADirectoryError, PermissionError) as exc:
-            line = _error(path, "unreadable-file", f"Cannot read the file ({type(exc).__name__}).")
+        except IsADirectoryError:
+            line = _error(path, "unreadable-file", "This is a directory; pass audio files.")
+        except PermissionError:
+            line = _error(path, "unreadable-file", "Permission denied; check the file's permissions.")
         except ModelUnavailable as exc:
             line = _error(path, exc.code, exc.detail)
         except Exception as exc:  # never a traceback on stdout; the detail stays generic

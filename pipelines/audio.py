@@ -156,6 +156,7 @@ def load_audio(
 
     Raises:
         FileNotFoundError: ``source`` is a path that does not exist.
+        IsADirectoryError: ``source`` is a directory.
         EmptyAudio: no bytes or no samples.
         UndecodableAudio: corrupt or unsupported input.
         AudioTooLong: longer than ``max_duration_s``.
@@ -230,6 +231,8 @@ def _open_source(source: AudioSource) -> str | BinaryIO:
         return io.BytesIO(data)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory, not an audio file")
         if not path.is_file():
             raise FileNotFoundError(f"No such audio file: {path}")
         if path.stat().st_size == 0:
@@ -317,9 +320,12 @@ def _decode(
                     raise _too_long(None, max_duration_s or 0.0)
         drain(final=True)
     except av.FFmpegError as exc:
-        if total == 0 and fifo.samples == 0:
-            raise UndecodableAudio(_undecodable_detail(None, f"decoding failed ({_short(exc)})")) from exc
+        # A damaged stream: keep what decoded before the damage (a call cut short is still a call).
         logger.debug("stopping at a decoding error after %d samples: %s", total, exc)
+        if fifo.samples:
+            drain(final=True)
+        if total == 0:
+            raise UndecodableAudio(_undecodable_detail(None, f"decoding failed ({_short(exc)})")) from exc
     finally:
         del resampler
 

@@ -216,6 +216,25 @@ def test_audio_corrupt_input_is_undecodable(payload: bytes) -> None:
     assert "WAV" in message and "MP3" in message and "AMR" in message  # says what works
 
 
+@pytest.mark.parametrize(
+    ("name", "codec", "container", "rate"),
+    [("x.mp3", "libmp3lame", None, None), ("x.amr", "libopencore_amrnb", "amr", 8000)],
+    ids=["mp3", "amr"],
+)
+def test_audio_damage_in_the_middle_keeps_what_decodes(
+    tmp_path: Path, clip_a: np.ndarray, name: str, codec: str, container: str | None, rate: int | None
+) -> None:
+    data = bytearray(
+        write_audio(tmp_path / name, [clip_a], codec=codec, container=container, out_rate=rate).read_bytes()
+    )
+    middle = len(data) // 2
+    data[middle : middle + 400] = np.random.default_rng(0).integers(0, 256, 400, dtype=np.uint8).tobytes()
+    decoded = load_audio(bytes(data))
+    assert 2.0 <= decoded.duration_s <= 5.1
+    truncated = load_audio(bytes(data[: len(data) // 3]))
+    assert 1.0 <= truncated.duration_s <= 2.5
+
+
 def test_audio_corrupt_file_message_does_not_leak_the_path(tmp_path: Path) -> None:
     path = tmp_path / "secret-customer-name.m4a"
     path.write_bytes(b"\x00\x01garbage" * 100)
@@ -232,6 +251,8 @@ def test_audio_wechat_silk_gets_a_specific_message() -> None:
 def test_audio_missing_file_is_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load_audio(tmp_path / "nope.wav")
+    with pytest.raises(IsADirectoryError):
+        load_audio(tmp_path)
 
 
 def test_audio_too_long_from_header() -> None:
