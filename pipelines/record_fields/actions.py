@@ -82,7 +82,10 @@ def _is_commitment(c: Clause) -> bool:
         return False
     if _STRONG.search(t):
         return bool(_FIRST_PERSON.search(t) or c.times or not re.search(r"你们|您们", t))
-    return bool(_WEAK.search(t) and _FIRST_PERSON.search(t) and c.times)
+    if _WEAK.search(t) and _FIRST_PERSON.search(t):
+        # "我们先把资质和业绩材料准备好": undated, but concrete (it names what).
+        return bool(c.times) or bool(re.search(r"把.{2,24}(?:整理|准备|做|填|改)好?", t))
+    return False
 
 
 def _pick_due(times: Sequence[Due]) -> Due | None:
@@ -212,7 +215,7 @@ def _customer_action(analysis: Analysis, lex: FieldLexicons) -> NextAction | Non
                     text += "（" + "、".join(dict.fromkeys(docs[:5])) + "）"
             action = NextAction(text=text, due=due.iso() if due else None, turn=c.turn)
             key = (0, due.sort_key) if due else (1, (c.position, c.start))
-            if best is None or key < best[0]:  # type: ignore[operator]
+            if best is None or key < best[0]:
                 best = (key, action)
     return best[1] if best else None
 
@@ -247,7 +250,9 @@ _PERSON_AFTER_DEPT = re.compile(r"^(?:的|那边的|的同事)?((?:小|老)[\u4e
 _MANAGER = re.compile(r"(?:找|请示|报给|汇报给?|让|得|要|需要|问问|向|跟我们|和我们|我们)的?([\u4e00-\u9fff]总)(?:批|签|审批|同意|拍板|确认|那边)?|"
                       r"([\u4e00-\u9fff]总)(?:批|审批|签字|同意|拍板)")
 # Our own factory or warehouse, when the rep turns to it ("我去跟工厂协调一下").
-_OWN_SITE = re.compile(r"(?:跟|找|让|问问|催|和|协调)(?:我们|咱们)?的?(工厂|生产线?|车间|仓库|物流)")
+_OWN_SITE = re.compile(r"(?:跟|找|让|问问|催|和|协调|安排)(?:我们|咱们)?的?(工厂|生产线?|车间|仓库|物流)")
+# "我让我们应用工程师小董明天过去": an engineer the rep sends is 技术部.
+_ENGINEER = re.compile(r"(?:让|安排|派|请|找|带)(?:我们|咱们)?的?[\u4e00-\u9fff]{0,4}?工程师((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]工)?")
 _SITE_DEPT = {"工厂": "生产部", "生产": "生产部", "生产线": "生产部", "车间": "生产部", "仓库": "供应链部", "物流": "供应链部"}
 _CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|您|你|他们|客户)(?:的|那边的?|这边的?)?$")
 _SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监))[：:，,]")
@@ -288,8 +293,10 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
             if re.search(r"我是|我这边是", text) or _DONE.search(text):
                 continue
             due = _due_for(view, i)
+            dept_spans: list[tuple[int, int]] = []
             if dept_re is not None:
                 for m in dept_re.finditer(text):
+                    dept_spans.append(m.span())
                     if _CUSTOMER_SIDE.search(text[max(0, m.start() - 4):m.start()]):
                         continue
                     alias = m.group(0)
@@ -308,6 +315,9 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 add(lex.canonical_department("销售部") or "销售部", name, c, due)
             for m in _OWN_SITE.finditer(text):
                 add(_SITE_DEPT[m.group(1)], None, c, due)
+            for m in _ENGINEER.finditer(text):
+                if not any(a < m.end() and m.start() < b for a, b in dept_spans):
+                    add("技术部", m.group(1), c, due)
             if addressee and _ASKS_ADDRESSEE.search(text):
                 add("销售部", addressee, c, due)
     return tuple(found[k] for k in order)

@@ -42,7 +42,8 @@ _PAY_SERIOUS = re.compile(r"承兑|汇票|会票|没钱|资金链|(?:推|拖|延
 
 _BUDGET_SERIOUS = re.compile(r"冻结|砍|削减|执行完|用完|花完|没有预算|没预算|没钱|先停|停了|取消|没批|批不下来|只剩|暂停|砍了")
 _PROC_ROUTINE = re.compile(r"比价|比选|三家|磋商|询价|走个?流程")
-_PROC_SERIOUS = re.compile(r"招标|投标|招镖|集采|集中采购|统一采购|政府采购|采购平台|上平台|入库|合格供方|准入|供应商审核|验厂|审厂|名录|短名单|不在库")
+_PROC_SERIOUS = re.compile(r"招标|投标|招镖|集采|集中采购|统一采购|政府采购|政采|采购平台|上平台|网上竞价|竞价|电子卖场|入库|"
+                           r"合格供方|准入|供应商审核|验厂|审厂|名录|短名单|不在库")
 _COMP_LOST = re.compile(r"选用|选了|选择了|决定用|已经定了|签了|最终定")
 _COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|更认")
 _DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
@@ -51,13 +52,15 @@ _WORRY = re.compile(r"担心|顾虑")
 _REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|没有|缺|提供")
 
 
-def signal_level(category: str, quote: str, before: str = "") -> Level:
+def signal_level(category: str, quote: str, before: str = "", after: str = "") -> Level:
     """The P level one signal stands for.
 
     Args:
         category: the signal's category.
         quote: the signal's words (a few characters after it may be included).
         before: the words just before it, where a condition ("要是任务不降，…") sits.
+        after: the words just after it, which may say how bad a budget problem is
+            ("要控制费用，所有开支都砍了").
     """
     if category == "churn":
         context = before + quote
@@ -79,7 +82,7 @@ def signal_level(category: str, quote: str, before: str = "") -> Level:
             return "P2"
         return "P1" if _PAY_SERIOUS.search(quote) else "P2"
     if category == "budget":
-        return "P1" if _BUDGET_SERIOUS.search(quote) else "P2"
+        return "P1" if _BUDGET_SERIOUS.search(quote + after) else "P2"
     if category == "procurement":
         if _PROC_ROUTINE.search(quote):
             return "P2"
@@ -131,13 +134,14 @@ def _part_text(analysis: Analysis, turn: int, start: int, end: int, quote: str) 
     return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
-def _signal_context(analysis: Analysis, s: SignalLike) -> tuple[str, str]:
-    """(the quote and a few characters after it, the words just before it)."""
+def _signal_context(analysis: Analysis, s: SignalLike) -> tuple[str, str, str]:
+    """(the quote and a few characters after it, the words just before it, the rest of its sentence)."""
     view = analysis.view(s.turn)
     if view is None:
-        return s.quote, ""
+        return s.quote, "", ""
     text = view.turn.text
-    return text[s.start:min(len(text), s.end + 6)], text[max(0, s.start - 14):s.start]
+    tail = re.split(r"[。！？!?；;\n]", text[s.end:s.end + 16], maxsplit=1)[0]
+    return text[s.start:min(len(text), s.end + 6)], text[max(0, s.start - 14):s.start], tail
 
 
 def _p3_parts(analysis: Analysis, lex: FieldLexicons) -> list[BlockerPart]:
@@ -190,13 +194,14 @@ def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: Fiel
 
 _REJECT = re.compile(
     r"先不考虑了?|不考虑了|不考虑你们|决定.{0,8}(?:选用|选择|采用|改用|换成|不再|不续|不签|不合作|不采购|终止|停止|取消)|"
+    r"决定(?:用|选|找|跟)(?!你们|贵司|您)|"
     r"最终(?:选|定|决定)|选(?:了|择了)别家|不选你们|不合作了|终止.{0,12}合作|停止.{0,8}合作|不(?:打算|准备|再)(?:续|合作|采购|订)|"
     r"差距(?:较大|太大|很大)|没有商量(?:的)?空间|无法接受|接受不了"
 )
 # Rejections that end the deal (a P0 even when the detector missed the churn signal).
 _FINAL_REJECT = re.compile(
     r"先不考虑了?|不考虑了|决定.{0,8}(?:选用|选择|采用|改用|换成|不再|不续|不签|不合作|终止|停止|取消)|最终(?:选|定)|"
-    r"终止.{0,12}合作|停止.{0,8}合作|不(?:打算|准备|再)(?:续|合作)"
+    r"决定(?:用|选|找|跟)(?!你们|贵司|您)|终止.{0,12}合作|停止.{0,8}合作|不(?:打算|准备|再)(?:续|合作)"
 )
 _REASON_CATEGORIES = ("price", "competitor", "trust", "budget")
 

@@ -25,12 +25,15 @@ _DISCOVER = (
                + r")(?=的|了|那|，|。|,|\s|$|也|都|吧)"),
     re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=那边(?:给|报|的报价|的价))"),
     re.compile(r"做(" + _NAME + r")的(?:老板|经销商|代理)"),
+    # "价格比沁园的贵了三成", "比他们便宜" (pronouns are filtered below)
+    re.compile(r"比(" + _NAME + r")(?:的|家的?|那边的?)?(?=贵|便宜|低|高|好|差|快|慢)"),
 )
 _NOT_A_NAME = re.compile(
     r"^(?:别家|别的|别人|另一家|另外一家|另外|其他|其它|他们|她们|人家|同行|竞品|友商|厂家|工厂|供应商|公司|系统|平台|软件|"
     r"我们|你们|自己|老的|新的|以前的|国产|进口|这个|那个|这家|那家|一家|两家|几家|集团|总部|客户|甲方|总包|这边|那边|"
     r"现在|之前|原来|老系统|单机版|表格|微信|电话|邮件|二供|一供|隔壁|本地|外地|线上|线下|手工|纸质|人工|现金|代理|"
-    r"经销商|省平台|这种|那种|同款|同类|一样|便宜|大厂|小厂).*"
+    r"经销商|省平台|这种|那种|同款|同类|一样|便宜|大厂|小厂|去年|上次|以前|原来|预期|想象|市场价|行情|"
+    r"标准|目标价|同行|平均|网上|线上|线下|预算|我们想|想的).*"
 )
 _SELF_INTRO = re.compile(r"我是|我这边是|我们是|我$")
 _REFERENCE = re.compile(r"我们在$|给$|帮$|服务过?$")
@@ -82,8 +85,9 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                 if cand[-1] in "的了吧呢吗啊":
                     cand = cand[:-1]
                 known = pattern.search(cand) if pattern is not None else None
-                if known is not None:
+                if known is not None and (known.start() > 0 or known.end() == len(cand)):
                     continue  # the lexicon pass has it, spelled canonically
+                # else a longer name that starts with a known one ("清风源" vs 清风): dedupe keeps it
                 if len(cand) >= 2:
                     found.append(lex.canonical_competitor(cand))
     return dedupe_names(found, threshold=95.0)

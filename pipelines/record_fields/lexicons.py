@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
 __all__ = [

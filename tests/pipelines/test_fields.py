@@ -422,3 +422,27 @@ def test_fields_twenty_turn_chat_is_fast() -> None:
         extract_fields(big, sigs, reference=REF, lexicons=LEX)
         runs.append(time.perf_counter() - t0)
     assert sorted(runs)[2] < 0.1  # ~10 ms on one core; generous for a shared CI machine
+
+
+def test_fields_engineer_sent_by_the_rep_is_technical_support() -> None:
+    conv = _conv(("customer", "设备还是报警"), ("rep", "我安排我们的应用工程师小罗明天上午过去处理"))
+    support = extract_support(_an(conv), LEX)
+    assert [(s.department, s.person) for s in support] == [("技术部", "小罗")]
+    conv = _conv(("rep", "我让售后工程师李工下午联系您"))
+    assert [(s.department, s.person) for s in extract_support(_an(conv), LEX)] == [("售后部", "李工")]
+
+
+def test_fields_competitor_found_by_price_comparison() -> None:
+    conv = _conv(("customer", "你们的滤网比清风源的贵了一倍"), ("customer", "比去年也贵了"))
+    assert extract_competitors(_an(conv), LEX) == ("清风源",)
+
+
+def test_fields_decided_for_another_vendor_is_a_rejection() -> None:
+    conv = _conv(("customer", "跟你说一声，我们决定用蓝鲸的了，他们账期给得长"))
+    an = _an(conv)
+    reason = extract_rejection(an, [])
+    assert reason is not None and "蓝鲸" in reason
+    b = extract_blocker(an, [], LEX)
+    assert b is not None and b.level == "P0"
+    conv = _conv(("customer", "我们决定用你们的方案了"))
+    assert extract_rejection(_an(conv), []) is None
