@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from nlp_service.alerts import AlertCandidate, AlertRules, evaluate_rules, load_rules, parse_rules, throttled
 from nlp_service.enrichment import InteractionInput
 from nlp_service.outbox import enqueue
-from nlp_service.store import Base, UtcDateTime, Store, utcnow
+from nlp_service.store import Base, Store, UtcDateTime, utcnow
 from nlp_service.webhook_formats import render_payload
 
 __all__ = ["AlertRow", "RulesRow", "AlertBus", "AlertEngine", "alert_view", "matches_filter"]

@@ -28,7 +28,7 @@ from nlp_service.errors import NlpServiceError
 from nlp_service.outbox import enqueue
 from nlp_service.schemas import InteractionIn
 from nlp_service.service import InteractionService
-from nlp_service.store import Base, UtcDateTime, Store, utcnow
+from nlp_service.store import Base, Store, UtcDateTime, utcnow
 
 __all__ = ["JobRow", "JobStore", "JobRunner", "process_job", "render_transcript", "job_view"]
 

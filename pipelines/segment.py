@@ -152,7 +152,7 @@ class Segmenter:
         words: list[str] = []
         spaces: list[bool] = []
         sent_starts: list[bool] = []
-        for w, s, e in self.tokenizer.tokenize(text):
+        for w, s, _e in self.tokenizer.tokenize(text):
             if not w.strip():
                 if spaces:
                     spaces[-1] = True

@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nlp_service.errors import ERROR_STATUS, NlpServiceError, problem_body
 from nlp_service.logging_config import request_id_var
 
-__all__ = ["ProblemResponse", "problem_response", "install_problem_handlers", "validation_code"]
+__all__ = ["ProblemResponse", "problem_response", "problem_responses", "install_problem_handlers",
+           "validation_code"]
 
 logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -34,6 +35,12 @@ def problem_response(request: Request | None, code: str, status: int, detail: st
     instance = f"urn:request:{rid}" if rid else None
     return ProblemResponse(problem_body(code, status, detail, instance=instance, request_id=rid, extra=extra),
                            status_code=status, headers=headers)
+
+
+def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting problem+json errors of a route."""
+    return {code: {"content": {"application/problem+json": {}}, "description": desc}
+            for code, desc in descriptions.items()}
 
 
 _FIELD_CODES = {"channel": "unknown-channel", "format": "unsupported-format", "occurred_at": "invalid-timestamp"}
@@ -104,7 +111,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        logger.error("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(request, "internal-error", 500,
                                 "An internal error occurred; nothing was stored. Quote the request_id when "
                                 "reporting it.")

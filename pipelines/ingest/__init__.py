@@ -16,7 +16,21 @@ from pipelines.ingest.mail import parse_eml
 from pipelines.ingest.transcript import parse_call_transcript
 from pipelines.ingest.wechat import parse_wechat_archive, parse_wechat_text
 
-__all__ = ["IngestError", "parse_content", "parse_plain"]
+__all__ = ["IngestError", "parse_content", "parse_plain", "decode_text"]
+
+
+def decode_text(data: bytes) -> str:
+    """Text files from Chinese systems: UTF-8 (with or without BOM), else GB18030.
+
+    Raises:
+        IngestError: ``unsupported-charset`` when neither decodes.
+    """
+    for charset in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    raise IngestError("the text is neither UTF-8 nor GB18030; re-send it as UTF-8", code="unsupported-charset")
 
 
 def parse_plain(
@@ -55,14 +69,7 @@ def parse_content(
         return parse_eml(content, participants=participants, our_domains=our_domains, channel=channel,
                          started_at=started_at)
     if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                content = content.decode("gb18030")
-            except UnicodeDecodeError:
-                raise IngestError("the text is neither UTF-8 nor GB18030; re-send it as UTF-8",
-                                  code="unsupported-charset") from None
+        content = decode_text(content)
     if not content.strip():
         raise IngestError("content is empty", code="empty-content")
     if fmt == "wechat_archive_jsonl":

@@ -11,17 +11,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from nlp_service.api.deps import SettingsDep, TenantDep
+from nlp_service.api.problems import problem_responses
 from nlp_service.errors import NlpServiceError
 from nlp_service.interactions import aware
 from nlp_service.jobs import JobStore, job_view, save_upload
 
 router = APIRouter(prefix="/v1", tags=["calls"])
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"content": {"application/problem+json": {}}, "description": desc}
-    for code, desc in ((413, "Audio too long or too large"), (415, "Undecodable audio"),
-                       (422, "Empty or silent audio, invalid metadata"))
-}
+_PROBLEMS = problem_responses({413: "Audio too long or too large", 415: "Undecodable audio",
+                               422: "Empty or silent audio, invalid metadata"})
 
 
 def _check_audio(data: bytes, max_duration_s: float) -> dict[str, Any]:

@@ -12,17 +12,15 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from nlp_service.api.deps import ServiceDep, SettingsDep, StoreDep, TenantDep
-from nlp_service.api.problems import validation_code
-from nlp_service.errors import NlpServiceError
+from nlp_service.api.problems import problem_responses, validation_code
+from nlp_service.errors import NlpServiceError, from_ingest
 from nlp_service.schemas import EnrichmentOut, InteractionIn, InteractionPage
+from pipelines.ingest import IngestError, decode_text
 
 router = APIRouter(prefix="/v1", tags=["interactions"])
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"content": {"application/problem+json": {}}, "description": desc}
-    for code, desc in ((400, "Malformed JSON"), (409, "Same id, different content"), (413, "Payload too large"),
-                       (415, "Unsupported charset or media type"), (422, "Invalid or unparseable input"))
-}
+_PROBLEMS = problem_responses({400: "Malformed JSON", 409: "Same id, different content", 413: "Payload too large",
+                               415: "Unsupported charset or media type", 422: "Invalid or unparseable input"})
 
 
 def _json(body: Any, status: int = 200) -> JSONResponse:
@@ -68,13 +66,9 @@ async def upload_interaction(
     content: str | bytes = raw
     if fmt != "eml":
         try:
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                content = raw.decode("gb18030")
-            except UnicodeDecodeError:
-                raise NlpServiceError("unsupported-charset",
-                                      f"{name!r} is neither UTF-8 nor GB18030 text; re-save it as UTF-8.") from None
+            content = decode_text(raw)
+        except IngestError as exc:
+            raise from_ingest(exc) from None
     when = occurred_at
     if not when and fmt == "eml":
         when = _eml_date(raw)
@@ -103,11 +97,9 @@ async def upload_interaction(
 
 
 def _with_voice(service: Any, model: InteractionIn, content: str | bytes, files: dict[str, bytes], tz: str) -> Any:
-    from nlp_service.errors import from_ingest
     from nlp_service.interactions import to_input
     from nlp_service.voice import media_index, transcribe_voice_turns
     from pipelines.audio import AudioError
-    from pipelines.ingest import IngestError
 
     try:
         conversation = service.registry.pipeline.get().parse(to_input(model, tz_name=tz, raw=content))
