@@ -711,7 +711,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
     sem = base / "semantic_examples.yaml"
     if sem.is_file():
         snode = _expect_map(_read_yaml(sem), sem, "semantic_examples.yaml", ("version", "description", "examples"))
-        ex = _expect_map(snode.get("examples", _Node({}, 1)), sem, "examples", CATEGORIES)
+        ex = _expect_map(snode.get("examples", _Node({}, 1)), sem, "examples", (*CATEGORIES, "neutral"))
         for cat, node in ex.items():
             examples[cat] = tuple(s for s, _ in _strings(node, sem, f"examples for {cat}"))
 
