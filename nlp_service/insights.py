@@ -48,6 +48,7 @@ __all__ = [
     "group_questions",
     "overdue_followups",
     "red_alert_groups",
+    "overdue_groups",
     "customers_to_call",
     "collect_questions",
     "question_insights",
@@ -495,7 +496,7 @@ def overdue_groups(overdue: Iterable[OverdueFollowup]) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], list[OverdueFollowup]] = defaultdict(list)
     for o in overdue:
         groups[(o.region or o.team or _REGION_NONE, o.kind)].append(o)
-    out = []
+    out: list[dict[str, Any]] = []
     for (region, kind), items in groups.items():
         n = len(items)
         what = "报价" if kind == "quote" else "跟进"
@@ -516,7 +517,7 @@ def overdue_groups(overdue: Iterable[OverdueFollowup]) -> list[dict[str, Any]]:
                      if kind == "quote" else
                      "建议今天让负责的销售逐个回访，并在CRM里记下新的下一步和时间。"),
         })
-    out.sort(key=lambda g: (-g["customers"], -g["max_overdue_days"], g["region"]))
+    out.sort(key=lambda g: (-int(g["customers"]), -int(g["max_overdue_days"]), str(g["region"])))
     return out
 
 

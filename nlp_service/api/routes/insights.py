@@ -6,7 +6,7 @@ from importlib.resources import files
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from nlp_service.api.deps import SettingsDep, StoreDep, TenantDep
@@ -66,7 +66,7 @@ def dashboard() -> HTMLResponse:
 
 
 @router.get("/dashboard/static/{name}", include_in_schema=False)
-def dashboard_asset(name: str, request: Request) -> Response:
+def dashboard_asset(name: str) -> Response:
     media_type = _ASSETS.get(name)
     if media_type is None:
         raise NlpServiceError("not-found", f"No dashboard asset {name!r}.")
