@@ -33,7 +33,8 @@ _IMMINENT = re.compile(r"今天|明天|马上|立刻|立即|现在就|这周")
 _HYPOTHETICAL = re.compile(r"容易|可能会|怕|担心|万一|会不会")
 _PARTIAL = re.compile(r"份额|比例|[二三四]七开|二八|一部分|部分|减少|少下|砍掉一|这块|只剩|平台|集采|统一下单")
 _HOLD = re.compile(r"先别发|先停|暂停发|等通知|压一压|先放|先缓|暂缓")
-_FINAL = re.compile(r"不要了|取消|终止|不做了|不考虑|不续|不需了|不签了|关掉|停掉|不合作|不用了|选用|决定")
+_FINAL = re.compile(r"不要了|取消|终止|不做了|不考虑|不续|不需了|不签了|关掉|停掉|不合作|不用了|选用|决定|停发|切回|全部换|"
+                    r"全部转|不再|停止")
 
 _PAY_DOC = re.compile(r"发票|票据|单据|收据")
 _PAY_HALT = re.compile(r"暂停支付|停止支付|停付|不付|先压着|压着|冻结|冻着|拒付|扣着|不给钱")
@@ -49,7 +50,7 @@ _COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|�
 _DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
 
 _WORRY = re.compile(r"担心|顾虑")
-_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|没有|缺|提供")
+_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|(?<!有)没有|缺")
 
 
 def signal_level(category: str, quote: str, before: str = "", after: str = "") -> Level:
@@ -71,8 +72,8 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
         if _PARTIAL.search(before[-10:] + quote) or _HOLD.search(quote):
             return "P1"
         if _CONDITIONAL.search(context):
-            return "P0" if _IMMINENT.search(context) else "P1"
-        return "P0"
+            return "P0" if _IMMINENT.search(context) and _FINAL.search(quote) else "P1"
+        return "P1"  # a cut or a partial switch ("量也要往下调")
     if category == "payment":
         if _PAY_DOC.search(quote):
             return "P3"
@@ -141,7 +142,7 @@ def _signal_context(analysis: Analysis, s: SignalLike) -> tuple[str, str, str]:
         return s.quote, "", ""
     text = view.turn.text
     tail = re.split(r"[。！？!?；;\n]", text[s.end:s.end + 16], maxsplit=1)[0]
-    return text[s.start:min(len(text), s.end + 6)], text[max(0, s.start - 14):s.start], tail
+    return text[s.start:min(len(text), s.end + 6)], text[max(0, s.start - 20):s.start], tail
 
 
 def _p3_parts(analysis: Analysis, lex: FieldLexicons) -> list[BlockerPart]:
@@ -150,7 +151,9 @@ def _p3_parts(analysis: Analysis, lex: FieldLexicons) -> list[BlockerPart]:
     parts: list[BlockerPart] = []
     for c in analysis.by_speaker("customer", "unknown"):
         t = c.text
-        if (heads is not None and heads.search(t) and _REQUIRE.search(t)) or _WORRY.search(t):
+        needs_doc = heads is not None and heads.search(t) and _REQUIRE.search(t)
+        needs_sample = lex.sample_pattern is not None and lex.sample_pattern.search(t)
+        if needs_doc or needs_sample or _WORRY.search(t):
             parts.append(BlockerPart("P3", c.turn, c.start, _part_text(analysis, c.turn, c.start, c.end, t)))
     return parts
 

@@ -42,7 +42,7 @@ _KEEP = {"发货", "送货", "收货", "提货", "出库", "出厂", "出口", "
          "验收", "收据", "到货", "传真", "回收", "接收", "签收", "税收", "补货", "提案", "出入", "适用",
          "通用", "专用", "费用", "信用", "备用", "检验", "质检"}
 # Heads that mean nothing without a modifier ("方案", "资料"); other heads stand alone (注册证, 合同).
-_NEEDS_MODIFIER = {"方案", "资料", "文件", "文档", "数据", "信息", "说明", "政策", "条件", "计划", "报告", "证书", "证明",
+_NEEDS_MODIFIER = {"承诺", "方案", "资料", "文件", "文档", "数据", "信息", "说明", "政策", "条件", "计划", "报告", "证书", "证明",
                    "认证", "资质", "协议", "清单", "明细", "表", "表格", "函", "模板", "图纸", "详图", "案例", "手册",
                    "介绍", "条款", "新闻", "轨迹", "问卷", "视频", "周报", "月报", "目录", "工法", "效果图", "样板"}
 _SUFFIX = re.compile(r"的?(副本|复印件|原件|扫描件|模板|电子版|盖章版|草稿|文本|初稿|终稿|最新版)")
@@ -134,6 +134,14 @@ def _clean(raw: str) -> str:
     return name.strip(" ·\x00-—_")
 
 
+# Words whose first or last character is a moving verb but which move nothing ("配送商", "交期").
+_NOT_MOVING = re.compile(r"配送|运送|递送|发展|开发|发生|发现|发布|交期|交通|交流|出现|出差|出问题|出错|出事|给力|供给|送礼")
+
+
+def _moving(sentence: str) -> bool:
+    return bool(MOVE_VERB.search(_NOT_MOVING.sub("", sentence)))
+
+
 def _context_lines(text: str) -> Iterable[tuple[int, str, bool]]:
     """(offset, sentence, in a moving context) for every sentence; list items inherit the context
     of the line that introduces them ("请提供以下材料：" / "1. …")."""
@@ -141,9 +149,9 @@ def _context_lines(text: str) -> Iterable[tuple[int, str, bool]]:
     for sent in split_sentences(text):
         s = sent.text
         if _LIST_ITEM.match(s):
-            yield sent.start, s, list_context or bool(MOVE_VERB.search(s))
+            yield sent.start, s, list_context or _moving(s)
             continue
-        moving = bool(MOVE_VERB.search(s))
+        moving = _moving(s)
         list_context = moving and s.rstrip().endswith(("：", ":")) or (list_context and not s.strip())
         yield sent.start, s, moving
 

@@ -51,6 +51,7 @@ class FieldLexicons:
         non_competitors: channels, carriers and systems that are never competitors.
         document_heads: nouns that end a document name.
         compliance_heads: document heads whose absence blocks a purchase (P3 blockers).
+        sample_pattern: a customer who must see or test a sample first (also a P3 blocker).
         document_aliases: alias -> canonical document name.
         manager_titles: titles of the rep's own managers (requests to them go to 销售部).
         version: the lexicon version, echoed into results.
@@ -66,6 +67,7 @@ class FieldLexicons:
     non_competitors: frozenset[str] = frozenset()
     document_heads: tuple[str, ...] = ()
     compliance_heads: tuple[str, ...] = ()
+    sample_pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     document_aliases: Mapping[str, str] = field(default_factory=_empty)
     manager_titles: tuple[str, ...] = ()
     version: str = "0"
@@ -184,10 +186,16 @@ def _load_documents(path: Path) -> dict[str, Any]:
         for a in _str_list(more, path, f"canonical.{name}"):
             aliases[a] = str(name)
     heads = _str_list(data.get("heads"), path, "heads")
+    samples = data.get("samples")
+    try:
+        sample_re = re.compile(str(samples)) if samples else None
+    except re.error as exc:
+        raise FieldLexiconError(f"{path}: 'samples' is not a valid pattern: {exc}") from exc
     return {
         "documents": tuple(str(n) for n in canonical),
         "document_heads": tuple(sorted(heads, key=len, reverse=True)),
         "compliance_heads": tuple(_str_list(data.get("compliance"), path, "compliance")),
+        "sample_pattern": sample_re,
         "document_aliases": MappingProxyType(aliases),
         "documents_version": str(data.get("version", "0")),
     }

@@ -19,11 +19,13 @@ __all__ = ["extract_questions", "is_question"]
 _Q_FORM = re.compile(
     r"吗|[么呢没嘛][？?]?$|有没有|能不能|可不可以|需不需要|是不是|会不会|要不要|(?<![现正存实所自])在不在|行不行|好不好|"
     r"对不对|认不认|包不包|用不用|签不签|来不来|够不够|能否|是否|多少|多久|多长时间|"
-    r"几[个天年家台套次号点周月]|怎么|什么时候|什么价|什么标准|哪[个家里些儿天位种]|为什么|如何|还是[^不要]{1,8}$"
+    r"几[个天年家台套次号点周月]|怎么|什么时候|什么价|什么标准|什么区间|什么优势|什么区别|哪[个家里些儿天位种]|为什么|如何|"
+    r"还是(?![很挺都比不要会得可没也])[^，,。]{1,8}(?<![的了])$"
 )
 _QUANTITY = re.compile(r"好几|十几|几十|几百|几千|几万|没几|几乎|多少钱都|多少都|多少.{0,3}多少")
 _RHETORICAL = re.compile(r"怎么敢|怎么可能|哪有|难道|哪能|怎么好意思|凭什么|有什么用|怎么说呢|万一|谁知道|不知道怎么")
-_INDIRECT = re.compile(r"(?:能不能|是否|会不会|行不行|[能批]下来).{0,8}(?:要?看|得看|取决于|不一定|不好说|说不准)")
+_INDIRECT = re.compile(r"(?:能不能|是否|会不会|行不行|[能批]下来).{0,8}(?:要?看|得看|取决于|不一定|不好说|说不准)|"
+                       r"^(?:看看?|试试|建议.{0,8}看)(?:能不能|是否|有没有|可不可以|能否)")
 _CHATTER = re.compile(r"^(?:(?:喂\s*)?(?:请问)?是[\u4e00-\u9fff]{0,2}(?:小[\u4e00-\u9fff]|经理|总|工|老师|主任|主管|姐|哥)吗|在吗|是吗|好吗|对吗|行吗|是吧|对吧|好吧|真的吗|怎么了|怎么样|你说呢|明白吗|收到吗|可以吗|懂吗)[？?]?$")
 _LEAD = re.compile(
     r"^(?:[，,、\s]|另外|还有|对了|那么?|哦+|嗯+|啊|好+|我就|问一下|想问一下|想问下|请问|我想问|顺便问下|再问一下|"
@@ -44,7 +46,7 @@ def is_question(text: str) -> bool:
     t = text.strip()
     if not t or _CHATTER.match(t) or _RHETORICAL.search(t) or _INDIRECT.search(t):
         return False
-    if t.endswith(("？", "?")):
+    if t.endswith(("？", "?", "吧？", "吧?")):
         return True
     return bool(_Q_FORM.search(_QUANTITY.sub("", t)))
 
@@ -76,6 +78,11 @@ def extract_questions(analysis: Analysis) -> tuple[str, ...]:
         for clause in view.clauses:
             text = clause.text
             asks = is_question(text)
+            # the clause cutter drops the question mark: "能开专票吧？"
+            sent = clause.sentence_text.rstrip()
+            if not asks and sent.endswith(("？", "?")) and sent.rstrip("？? ").endswith(text) \
+                    and not _CHATTER.match(text + "？") and not _RHETORICAL.search(text) and not _INDIRECT.search(text):
+                asks = True
             # "我就问一下，发票开专票还是普票": what follows an intro is asked even without 吗.
             if not asks and intro_sentence == clause.sentence and len(_strip(text)) >= 4 \
                     and not _RHETORICAL.search(text) and not _INTRO.search(text):
@@ -93,7 +100,7 @@ def extract_questions(analysis: Analysis) -> tuple[str, ...]:
                         topic = _topic_from_rep(analysis, clause)
                         if topic:
                             q = topic + q
-                if len(q) >= 3:
+                if len(q) >= 2:
                     out.append(q)
             previous = clause
     return dedupe_names(out, threshold=90.0)

@@ -132,6 +132,8 @@ LEVEL_CASES = (
     ("churn", "明天不处理好就全部停掉", "", "P0"),
     ("churn", "三月起份额调成四六开", "", "P1"),
     ("churn", "很容易被平台下架", "", "P2"),
+    ("churn", "订货量也要往下调", "", "P1"),
+    ("churn", "明天再不到货我们就全部停掉", "", "P0"),
     ("payment", "这笔款先压着不付", "", "P0"),
     ("payment", "回款要拖到四月份了", "", "P1"),
     ("payment", "改成半年期的银行承兑", "", "P1"),
@@ -181,6 +183,14 @@ def test_fields_blocker_p3_for_a_required_certificate() -> None:
     conv = _conv(("customer", "我们质量部要你们的ROHS检测报告，没有的话进不了系统"), ("rep", "好的，明天发您"))
     b = extract_blocker(_an(conv), [], LEX)
     assert b is not None and b.level == "P3" and "检测报告" in b.text
+
+
+def test_fields_blocker_p3_for_a_sample_first() -> None:
+    conv = _conv(("customer", "先寄两个样品过来，我们实验室测一下再说"))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P3"
+    conv = _conv(("customer", "首批样件的交期要求是3月5日"))  # a delivery date, not a sample to test
+    assert extract_blocker(_an(conv), [], LEX) is None
 
 
 def test_fields_blocker_none_for_a_plain_order() -> None:
@@ -296,6 +306,9 @@ QUESTION_CASES = (
     ("你们这样我怎么敢签", False),     # rhetorical
     ("能不能批下来要看老板", False),   # indirect, a statement
     ("在吗", False),
+    ("喂 是小周吗", False),             # a greeting on the phone
+    ("我们对服务还是很满意的", False),   # 还是 = still
+    ("看能不能进入今年的目录", False),   # a suggestion
 )
 # fmt: on
 
@@ -313,6 +326,11 @@ def test_fields_questions_only_the_customer_split_and_restated() -> None:
     )
     qs = extract_questions(_an(conv))
     assert qs == ("能否开增值税专票", "安装要另外收费吗", "培训一般几天")
+
+
+def test_fields_question_mark_cut_off_by_the_clause_splitter() -> None:
+    conv = _conv(("customer", "好的，那能开专票吧？"))
+    assert extract_questions(_an(conv)) == ("能开专票吧",)
 
 
 def test_fields_elliptic_question_takes_the_reps_topic() -> None:
