@@ -201,7 +201,7 @@ def candidates(turns: Sequence[Turn], found: Sequence[RiskSignal], *, min_chars:
                 b -= 1
             clause = t.text[a:b]
             line_start = t.text.rfind("\n", 0, a) + 1
-            if t.text[line_start:a].lstrip().startswith(">"):
+            if t.text[line_start:b].lstrip().startswith(">"):
                 continue
             if len(_HAN_RX.findall(clause)) < min_chars or len(clause) > max_chars:
                 continue

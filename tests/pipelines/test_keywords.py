@@ -1,0 +1,378 @@
+"""Risk-signal detection (issue 3): lexicon format, matcher, context rules, keywords.
+
+The golden sentences are written for these tests from how customers talk; none comes from the
+evaluation sets.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pipelines.conversation import Turn
+from pipelines.keywords import (
+    CATEGORIES,
+    DetectorOptions,
+    Lexicon,
+    LexiconError,
+    PhraseDetector,
+    RiskSignal,
+    compile_pattern,
+    extract_keywords,
+    load_idf,
+    load_lexicon,
+    load_stopwords,
+)
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+@pytest.fixture(scope="module")
+def detector(lexicon: Lexicon) -> PhraseDetector:
+    return PhraseDetector(lexicon)
+
+
+def customer(text: str, index: int = 0) -> Turn:
+    return Turn(index=index, speaker="customer", text=text)
+
+
+def rep(text: str, index: int = 0) -> Turn:
+    return Turn(index=index, speaker="rep", text=text)
+
+
+def categories(signals: tuple[RiskSignal, ...], speaker: str = "customer") -> set[str]:
+    return {s.category for s in signals if s.speaker == speaker}
+
+
+# ============================================================================ the shipped lexicon
+
+
+def test_keywords_lexicon_loads_with_version_and_all_categories(lexicon: Lexicon) -> None:
+    assert re.fullmatch(r"risk-\d{4}\.\d{1,2}\.\d+", lexicon.version)
+    assert {e.category for e in lexicon.entries} == set(CATEGORIES)
+    assert lexicon.pattern_count >= 250
+    assert len({e.id for e in lexicon.entries}) == len(lexicon.entries)
+    assert all(1 <= e.severity <= 3 for e in lexicon.entries)
+    assert set(lexicon.semantic_examples) >= set(CATEGORIES)
+
+
+def test_keywords_detector_version(detector: PhraseDetector, lexicon: Lexicon) -> None:
+    assert detector.version == lexicon.version
+
+
+# ============================================================================ pattern language
+
+
+def test_keywords_pattern_alternatives_optional_class_and_lists() -> None:
+    p = compile_pattern("(太|很)贵了?", {})
+    assert set(p.segments[0]) == {"太贵", "很贵", "太贵了", "很贵了"}
+    p = compile_pattern("[0-2]家@who", {"who": ("供应商", "厂家")})
+    assert set(p.segments[0]) == {f"{d}家{w}" for d in "012" for w in ("供应商", "厂家")}
+
+
+def test_keywords_pattern_gaps_and_folding() -> None:
+    p = compile_pattern("預算{0,4}(沒了|凍結)", {})
+    assert p.segments == (("预算",), ("冻结", "没了"))
+    assert p.gaps == ((0, 4),)
+    assert re.search(p.regex(), "预算今年冻结了")
+    assert not re.search(p.regex(), "预算，冻结了")  # a gap never crosses a clause break
+
+
+@pytest.mark.parametrize(("src", "message"), [
+    ("(太贵", "unclosed '('"),
+    ("{0,3}太贵", "empty"),
+    ("太贵{0,3}", "empty"),
+    ("预算{4,1}冻结", "bad gap"),
+    ("@nope贵", "unknown list @nope"),
+    ("(太|很)?{0,2}贵", "empty first segment"),
+    ("贵[]", "empty []"),
+    ("%", "empty after folding"),
+])
+def test_keywords_pattern_syntax_errors(src: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        compile_pattern(src, {})
+
+
+# ============================================================================ lexicon validation
+
+
+MANIFEST = """\
+version: risk-2026.1.1
+lists:
+  money: [钱, 预算]
+"""
+CATEGORY = """\
+category: budget
+entries:
+  - id: budget.gone
+    severity: 2
+    patterns:
+      - '@money{0,3}没了'
+"""
+
+
+def write_lexicon(base: Path, manifest: str = MANIFEST, files: dict[str, str] | None = None) -> Path:
+    (base / "risk").mkdir(parents=True)
+    (base / "risk" / "lexicon.yaml").write_text(manifest, encoding="utf-8")
+    for name, text in (files if files is not None else {"budget.yaml": CATEGORY}).items():
+        (base / "risk" / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return base
+
+
+def test_keywords_minimal_lexicon_detects(tmp_path: Path) -> None:
+    lex = load_lexicon(write_lexicon(tmp_path))
+    assert lex.version == "risk-2026.1.1" and len(lex) == 1
+    signals = PhraseDetector(lex).detect([customer("今年的钱都没了")])
+    assert [(s.category, s.entry_id, s.quote) for s in signals] == [("budget", "budget.gone", "今年的钱都没了")]
+
+
+# fmt: off
+BROKEN = (
+    # (file, text, line, message)
+    ("budget.yaml", "category: budgets\nentries: []\n", 1, "unknown category 'budgets'"),
+    ("budget.yaml", CATEGORY.replace("severity: 2", "severity: 5"), 4, "severity must be 1, 2 or 3"),
+    ("budget.yaml", CATEGORY.replace("'@money{0,3}没了'", "'(没了'"), 6, "unclosed '('"),
+    ("budget.yaml", CATEGORY.replace("'@money{0,3}没了'", "'@cash没了'"), 6, "unknown list @cash"),
+    ("budget.yaml", CATEGORY.replace("id: budget.gone", "id: price.gone"), 3, "must start with 'budget.'"),
+    ("budget.yaml", CATEGORY.replace("    severity: 2\n", "    severity: 2\n    colour: red\n"), 5,
+     "unknown key 'colour'"),
+    ("budget.yaml", CATEGORY.replace("    severity: 2\n", ""), 3, "missing 'severity'"),
+    ("budget.yaml", CATEGORY + "  - id: budget.gone\n    severity: 1\n    patterns: [没钱]\n", 7, "duplicate id"),
+    ("budget.yaml", CATEGORY.replace("severity: 2", "severity: 2\n    speaker: boss"), 5,
+     "speaker must be customer, rep or any"),
+    ("budget.yaml", "category: budget\nentries:\n  - id: [\n", 4, "invalid YAML"),
+)
+# fmt: on
+
+
+@pytest.mark.parametrize(("name", "text", "line", "message"), BROKEN, ids=[b[3] for b in BROKEN])
+def test_keywords_lexicon_errors_name_file_and_line(tmp_path: Path, name: str, text: str, line: int,
+                                                    message: str) -> None:
+    base = write_lexicon(tmp_path, files={name: text})
+    with pytest.raises(LexiconError) as err:
+        load_lexicon(base)
+    assert str(err.value).startswith(f"{base / 'risk' / name}:{line}:")
+    assert message in str(err.value)
+
+
+def test_keywords_lexicon_manifest_errors(tmp_path: Path) -> None:
+    with pytest.raises(LexiconError, match=r"lexicon.yaml:1: missing lexicon manifest"):
+        load_lexicon(tmp_path)
+    base = write_lexicon(tmp_path / "a", manifest="version: v1\n")
+    with pytest.raises(LexiconError, match=r"lexicon.yaml:1: version 'v1' must look like"):
+        load_lexicon(base)
+    base = write_lexicon(tmp_path / "b", manifest=MANIFEST + "context:\n  negation_window: 99\n")
+    with pytest.raises(LexiconError, match=r"lexicon.yaml:5: negation_window must be an integer"):
+        load_lexicon(base)
+
+
+# ============================================================================ golden detection
+
+# fmt: off
+POSITIVES = (
+    # (customer text, expected category)
+    ("这个价位我们真的吃不消", "price"),
+    ("你们报的比同行贵了快一倍", "price"),
+    ("能不能再便宜点？", "price"),
+    ("今年的钱已经花完了", "budget"),
+    ("部门经费被压缩了三成", "budget"),
+    ("项目还没立项，没钱", "budget"),
+    ("这个要走院里的招采流程", "procurement"),
+    ("超过十万必须公开招标", "procurement"),
+    ("你们还不在我们的合格供应商名录里", "procurement"),
+    ("这事得等董事会开完会再定", "decision_delay"),
+    ("我们内部意见还没统一", "decision_delay"),
+    ("先放一放，过了春节再说", "decision_delay"),
+    ("我们一直用的是顺丰", "competitor"),
+    ("另一家给我们报的价低了一成", "competitor"),
+    ("合同到期我们就不续约了", "churn"),
+    ("剩下那批货不用发了", "churn"),
+    ("下个月起订单量要砍掉一半", "churn"),
+    ("你们的系统三天两头宕机", "trust"),
+    ("说好的培训到现在也没安排", "trust"),
+    ("对你们的交付能力有疑虑", "trust"),
+    ("这个月的货款得往后拖一拖", "payment"),
+    ("我们只能开六个月的商业承兑", "payment"),
+    ("公司账户被冻结了", "payment"),
+)
+
+NEGATIVES = (
+    "价格不贵，挺实在的",
+    "价格不是问题，主要看交期",
+    "这次不用招标，直接签",
+    "预算没问题，已经批了",
+    "下个月的订单照常下",
+    "我们不会因为这点事换供应商",
+    "太贵倒不至于，就是想多比较",
+    "之前预算卡住了，上周已经批下来了",
+    "我们之前用的别家，就是因为服务不好才换的你们",
+    "竞品的我们也看过，还是你们的好",
+    "贵是贵了点，但是值",
+    "招标已经结束了，你们中标了",
+    "质量有问题吗？",
+    "款已经打过去了，注意查收",
+    "你们有没有同行业的案例",
+    "不好意思，刚在开会",
+    "谢谢，收到",
+)
+# fmt: on
+
+
+@pytest.mark.parametrize(("text", "category"), POSITIVES, ids=[p[0] for p in POSITIVES])
+def test_keywords_golden_positive(detector: PhraseDetector, text: str, category: str) -> None:
+    signals = detector.detect([customer(text)])
+    assert category in categories(signals), signals
+    for s in signals:
+        assert text[s.start:s.end] == s.quote
+        assert s.method == "lexicon" and s.confidence >= 0.8
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_keywords_golden_negative(detector: PhraseDetector, text: str) -> None:
+    assert detector.detect([customer(text)]) == ()
+
+
+# ============================================================================ folding in detection
+
+
+@pytest.mark.parametrize("text", ["價格太高了，預算也凍結了", "太*贵了", "太太太贵了", "太 贵", "ＰＯ先压一压"])
+def test_keywords_folded_text_still_matches_and_quotes_the_original(detector: PhraseDetector, text: str) -> None:
+    signals = detector.detect([customer(text)])
+    assert signals
+    for s in signals:
+        assert text[s.start:s.end] == s.quote
+
+
+def test_keywords_offsets_map_back_through_emoji_and_symbols(detector: PhraseDetector) -> None:
+    text = "😂😂 哈哈，你们这个报价 太*太太贵了吧！！！"
+    (s,) = detector.detect([customer(text)])
+    assert s.category == "price"
+    assert s.quote == text[s.start:s.end]
+    assert "太*太太贵" in s.quote
+
+
+# ============================================================================ context rules
+
+
+def test_keywords_negation_before_the_cue(detector: PhraseDetector) -> None:
+    assert detector.detect([customer("我们没在看别家")]) == ()
+    assert categories(detector.detect([customer("我们在看别家")])) == {"competitor"}
+
+
+def test_keywords_conditional_negation_still_signals(detector: PhraseDetector) -> None:
+    signals = detector.detect([customer("你们不降价我们就换")])
+    assert "churn" in categories(signals)
+
+
+def test_keywords_slot_never_swallows_a_negation(detector: PhraseDetector) -> None:
+    assert detector.detect([customer("预算没有冻结")]) == ()
+    assert categories(detector.detect([customer("预算今年冻结了")])) == {"budget"}
+
+
+def test_keywords_rep_probe_is_not_a_signal(detector: PhraseDetector) -> None:
+    for text in ("您是不是觉得价格太贵了？", "如果需要招标，我们可以配合准备资料", "我们的价格在行业里不算高"):
+        assert detector.detect([rep(text)]) == ()
+
+
+def test_keywords_rep_restating_the_customer_keeps_speaker_rep(detector: PhraseDetector) -> None:
+    signals = detector.detect([rep("您刚才说今年预算已经冻结了，那我们明年初再跟进")])
+    assert [(s.category, s.speaker) for s in signals] == [("budget", "rep")]
+
+
+def test_keywords_customer_denies_the_rep_question(detector: PhraseDetector) -> None:
+    turns = [rep("是不是我们的价格太高了？", 0), customer("不是，价格太高倒谈不上，主要是老板还没拍板", 1)]
+    signals = detector.detect(turns)
+    assert categories(signals) == {"decision_delay"}
+
+
+def test_keywords_unknown_speaker_counts_as_customer(detector: PhraseDetector) -> None:
+    (s,) = detector.detect([Turn(index=3, speaker="unknown", text="预算冻结了")])
+    assert s.speaker == "customer" and s.turn == 3
+
+
+def test_keywords_non_text_turns_are_skipped(detector: PhraseDetector) -> None:
+    assert detector.detect([Turn(index=0, speaker="customer", text="太贵了.jpg", kind="file")]) == ()
+    assert detector.detect([]) == ()
+
+
+def test_keywords_quoted_email_history_and_disclaimer_are_ignored(detector: PhraseDetector) -> None:
+    body = ("王经理：\n附件是更新后的清单，请查收。\n\n> 我们这边预算冻结了，项目先停。\n> 价格也太高了。\n\n"
+            "本邮件及其附件含有保密信息，价格太高的内容仅限收件人。\n")
+    assert detector.detect([customer(body)]) == ()
+    body = "王经理：\n这一版价格还是太高了。\n\n在 2026年1月5日 写道：\n预算冻结了\n"
+    assert categories(detector.detect([customer(body)])) == {"price"}
+
+
+def test_keywords_one_span_two_categories(detector: PhraseDetector) -> None:
+    signals = detector.detect([customer("再这样下个月我们就切回中通了")])
+    assert {s.category for s in signals} == {"churn", "competitor"}
+
+
+def test_keywords_one_signal_per_point_in_a_sentence(detector: PhraseDetector) -> None:
+    signals = detector.detect([customer("太贵了，再便宜两个点吧")])
+    assert [s.category for s in signals] == ["price"]
+
+
+def test_keywords_minor_repeat_later_in_the_conversation_is_dropped(detector: PhraseDetector) -> None:
+    turns = [customer("这个项目必须公开招标", 0), rep("明白", 1), customer("招标公告下个月挂出来", 2)]
+    assert [s.turn for s in detector.detect(turns)] == [0]
+
+
+# ============================================================================ pinyin pass
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("这个必须走公开招镖", "procurement"),
+    ("今年遇算砍了三成", "budget"),
+    ("统一改成银行成对会票", "payment"),
+    ("明年就不需了", "churn"),
+])
+def test_keywords_homophones_only_with_pinyin(detector: PhraseDetector, text: str, category: str) -> None:
+    assert category not in categories(detector.detect([customer(text)]))
+    signals = detector.detect([customer(text)], DetectorOptions(pinyin=True))
+    (hit,) = [s for s in signals if s.category == category]
+    assert hit.method == "pinyin" and hit.confidence < 0.8
+    assert text[hit.start:hit.end] == hit.quote
+
+
+def test_keywords_pinyin_ignores_function_character_homophones(detector: PhraseDetector) -> None:
+    # 不在 sounds like 不再 (a boss "not in the office"), which is ordinary speech.
+    signals = detector.detect([customer("上面说今年不再批新的采购预算")], DetectorOptions(pinyin=True))
+    assert categories(signals) == {"budget"}
+
+
+def test_keywords_semantic_needs_an_embedder(detector: PhraseDetector) -> None:
+    with pytest.raises(ValueError, match="Embedder"):
+        detector.detect([customer("预算冻结了")], DetectorOptions(semantic=True))
+
+
+# ============================================================================ keywords
+
+
+def test_keywords_extract_keywords_skips_stopwords_and_scores_idf() -> None:
+    idf = {"冷链": 9.0, "运输": 5.0, "我们": 1.0, "": 7.0}
+    tokens = ["我们", "的", "冷链", "运输", "一下", "冷链", "7", "，", "账期"]
+    assert extract_keywords(tokens, idf, top_k=3, stopwords=frozenset({"我们", "一下"})) == ("冷链", "账期", "运输")
+    assert extract_keywords(tokens, idf, top_k=0) == ()
+
+
+def test_keywords_shipped_idf_and_stopwords() -> None:
+    idf = load_idf()
+    stop = load_stopwords()
+    assert {"我们", "一下", "这个", "好的"} <= stop
+    assert idf[""] > idf["公司"]
+    assert idf["账期"] > idf["客户"]
+    tokens = ["我们", "这边", "一下", "客户", "冷链", "账期", "承兑汇票", "冷链"]
+    assert extract_keywords(tokens, idf, top_k=3, stopwords=stop) == ("冷链", "承兑汇票", "账期")
+
+
+def test_keywords_idf_errors_name_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "idf.txt").write_text("# default: 9\n冷链 9.5\n账期 abc\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=rf"{re.escape(str(tmp_path / 'idf.txt'))}:3: idf 'abc'"):
+        load_idf(tmp_path)
