@@ -255,7 +255,7 @@ _OWN_SITE = re.compile(r"(?:跟|找|让|问问|催|和|协调|安排)(?:我们|�
 # "我让我们应用工程师小董明天过去": an engineer the rep sends is 技术部.
 _ENGINEER = re.compile(r"(?:让|安排|派|请|找|带)(?:我们|咱们)?的?[\u4e00-\u9fff]{0,4}?工程师((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]工)?")
 _SITE_DEPT = {"工厂": "生产部", "生产": "生产部", "生产线": "生产部", "车间": "生产部", "仓库": "供应链部", "物流": "供应链部"}
-_CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|您|你|他们|客户)(?:的|那边的?|这边的?)?$")
+_CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|贵|您|你|他们|客户)(?:公司|集团|单位|厂|院|校)?(?:的|那边的?|这边的?)?$")
 _SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监))[：:，,]")
 _ASKS_ADDRESSEE = re.compile(r"请您|您批|麻烦您|请领导|请批")
 
@@ -298,7 +298,7 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
             if dept_re is not None:
                 for m in dept_re.finditer(text):
                     dept_spans.append(m.span())
-                    if _CUSTOMER_SIDE.search(text[max(0, m.start() - 4):m.start()]):
+                    if _CUSTOMER_SIDE.search(text[max(0, m.start() - 6):m.start()]):
                         continue
                     alias = m.group(0)
                     dept = lex.canonical_department(alias)

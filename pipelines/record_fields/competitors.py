@@ -40,6 +40,7 @@ _NOT_A_NAME = re.compile(
 )
 _SELF_INTRO = re.compile(r"我是|我这边是|我们是|我$")
 _REFERENCE = re.compile(r"我们在$|给$|帮$|服务过?$")
+_OWN_COMPANY = re.compile(r"(?:我司|本公司|我们公司|我们集团|我们)$")
 
 
 def _ok_context(text: str, start: int, end: int) -> bool:
@@ -73,6 +74,9 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                 prefix = text[max(0, start - 4):start]
                 if _SELF_INTRO.search(prefix) or (rep and _REFERENCE.search(prefix)):
                     continue
+                if _OWN_COMPANY.search(prefix) and (re.match(r"集团|公司|这边|内部|总部", text[end:end + 2])
+                                                    or re.search(r"我司|本公司|我们公司|我们集团$", prefix)):
+                    continue  # the speaker's own company ("我们海尔这边…")
                 if (raw in lex.ambiguous_competitors or name in lex.ambiguous_competitors) and \
                         not _ok_context(text, start, end):
                     continue

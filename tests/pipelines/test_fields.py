@@ -281,6 +281,7 @@ def test_fields_support_managers_and_customer_side() -> None:
         ("customer", "你们财务上次开错票了"),
         ("rep", "这个折扣我做不了主，得李总批"),
         ("rep", "你们财务那边我也会再核对一下"),
+        ("rep", "贵公司法务提的条款我看了"),
     )
     support = extract_support(_an(conv), LEX)
     assert [(s.department, s.person) for s in support] == [("销售部", "李总")]
@@ -353,6 +354,11 @@ def test_fields_competitors_from_lexicon_and_patterns() -> None:
 def test_fields_ambiguous_names_need_competitor_context() -> None:
     conv = _conv(("customer", "今年统一走集采，小米粥的福利也取消了"), ("customer", "统一那边的业务员报价更低"))
     assert extract_competitors(_an(conv), LEX) == ("统一企业",)
+
+
+def test_fields_own_company_is_not_a_competitor() -> None:
+    conv = _conv(("customer", "我们海尔这边采购流程比较长"), ("customer", "之前用的是美的的，售后太慢"))
+    assert extract_competitors(_an(conv), LEX) == ("美的",)
 
 
 def test_fields_unnamed_and_channels_are_not_competitors() -> None:
