@@ -150,7 +150,7 @@
     box.replaceChildren();
     const groups = data.groups || [];
     if (!groups.length) {
-      box.append(empty("本周还没有记录到客户提问。"));
+      box.append(el("li", "empty", "本周还没有记录到客户提问。"));
       return;
     }
     for (const g of groups) {
@@ -194,6 +194,7 @@
         await api(`/v1/alerts/${a.id}/ack`, { method: "POST" });
         card.classList.add("acked");
         ack.textContent = "已处理 ✓";
+        updateLiveCount();
         scheduleRefresh();
       } catch (err) {
         ack.disabled = false;
@@ -220,7 +221,14 @@
       feed.append(card);
     }
     while (feed.children.length > 100) feed.lastElementChild.remove();
-    document.getElementById("live-count").textContent = String(feed.querySelectorAll(".alert-card:not(.acked)").length);
+    updateLiveCount();
+  }
+
+  function updateLiveCount() {
+    const badge = document.getElementById("live-count");
+    const n = document.querySelectorAll("#live-feed .alert-card:not(.acked)").length;
+    badge.textContent = String(n);
+    badge.classList.toggle("zero", n === 0);
   }
 
   // ------------------------------------------------------------------ loading
@@ -245,6 +253,7 @@
     const feed = document.getElementById("live-feed");
     for (const a of page.items || []) addAlert(a, false);
     if (!feed.children.length) feed.append(empty("暂无未处理的预警。客户一说出风险原话，这里会立刻出现。"));
+    updateLiveCount();
   }
 
   function scheduleRefresh() {
