@@ -1106,11 +1106,9 @@ class PhraseDetector:
         if self._resolutions is not None and self._resolutions.search(text, e, min(info.end, e + 24)):
             return False
         window_start, window_end = max(sent_start, s - 30), min(sent_end, e + 30)
-        rx = self._entry_exclude[h.entry]
-        if rx is not None and rx.search(text, window_start, window_end):
+        if self._excluded(self._entry_exclude[h.entry], text, window_start, window_end):
             return False
-        rx = self._category_exclude.get(entry.category)
-        if rx is not None and rx.search(text, window_start, window_end):
+        if self._excluded(self._category_exclude.get(entry.category), text, window_start, window_end):
             return False
         if self._in_history(info, index, s):
             return False
@@ -1118,6 +1116,15 @@ class PhraseDetector:
         if info.speaker == "customer":
             return entry.speaker != "rep"
         return self._rep_keeps(h, info, text, entry, sent_start, s)
+
+    def _excluded(self, rx: re.Pattern[str] | None, text: str, lo: int, hi: int) -> bool:
+        """An exclusion found in the window, unless it is itself negated (不能接受 is not 能接受)."""
+        if rx is None:
+            return False
+        for m in rx.finditer(text, lo, hi):
+            if not self._negated(text[max(lo, m.start() - 2):m.start()]):
+                return True
+        return False
 
     def _negated(self, left: str, cue: str = "") -> bool:
         if not left or self._negators is None:
