@@ -107,12 +107,15 @@ async def stream_alerts(
     sub = engine.bus.subscribe(pred)
 
     async def events() -> AsyncIterator[str]:
-        last = resume or 0
+        # Alerts committed by concurrent requests are published in commit-callback order, which
+        # is not always id order: skip only what the replay already sent, never "id <= last".
+        replayed: set[int] = set()
+        floor = resume or 0
         try:
             yield "retry: 2000\n\n"
             if resume is not None:
                 for a in await _replay(engine, tenant, resume, pred):
-                    last = max(last, a["id"])
+                    replayed.add(a["id"])
                     yield f"id: {a['id']}\nevent: alert\ndata: {dumps_event(a)}\n\n"
             while True:
                 try:
@@ -122,9 +125,8 @@ async def stream_alerts(
                         return
                     yield ": keep-alive\n\n"
                     continue
-                if a["id"] <= last:
+                if a["id"] <= floor or a["id"] in replayed:
                     continue
-                last = a["id"]
                 yield f"id: {a['id']}\nevent: alert\ndata: {dumps_event(a)}\n\n"
         finally:
             engine.bus.unsubscribe(sub)
@@ -157,17 +159,17 @@ async def ws_alerts(websocket: WebSocket) -> None:
 
     await websocket.accept()
     sub = engine.bus.subscribe(pred)
-    last = since or 0
+    replayed: set[int] = set()
+    floor = since or 0
     try:
         if since is not None:
             for a in await _replay(engine, tenant, since, pred):
-                last = max(last, a["id"])
+                replayed.add(a["id"])
                 await websocket.send_text(json.dumps({"event": "alert", "alert": a}, ensure_ascii=False))
         while True:
             a = await sub.queue.get()
-            if a["id"] <= last:
+            if a["id"] <= floor or a["id"] in replayed:
                 continue
-            last = a["id"]
             await websocket.send_text(json.dumps({"event": "alert", "alert": a}, ensure_ascii=False))
     except WebSocketDisconnect:
         pass
