@@ -9,22 +9,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from nlp_service import __version__
-from nlp_service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from nlp_service.api.problems import install_problem_handlers
 from nlp_service.alert_engine import AlertBus, AlertEngine
 from nlp_service.alerts import load_rules
+from nlp_service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from nlp_service.api.problems import install_problem_handlers
 from nlp_service.api.routes import alerts, calls, customers, health, interactions
 from nlp_service.api.routes import insights as insights_routes
 from nlp_service.jobs import JobRunner, JobStore
-from nlp_service.outbox import Deliverer
-from nlp_service.urls import check_outbound_url
 from nlp_service.logging_config import configure_logging
 from nlp_service.metrics import Metrics
 from nlp_service.model_registry import ModelRegistry
+from nlp_service.outbox import Deliverer
 from nlp_service.service import InteractionService
 from nlp_service.settings import Settings, get_settings
 from nlp_service.store import Store
 from nlp_service.tenants import ApiKeyAuth
+from nlp_service.urls import check_outbound_url
 
 __all__ = ["create_app"]
 
