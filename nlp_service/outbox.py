@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import JSON, Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from nlp_service.store import Base, UtcDateTime, Store, utcnow
+from nlp_service.store import Base, Store, UtcDateTime, utcnow
 
 __all__ = ["OutboxRow", "enqueue", "sign", "verify_signature", "Deliverer", "SIGNATURE_HEADER"]
 
@@ -144,10 +144,16 @@ class Deliverer:
 
     def _claim(self) -> OutboxRow | None:
         now = utcnow()
+        due = (OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now,
+               or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now))
+        if self.store.backend == "sqlite":
+            # Look before taking the write lock: every wake-up of every sender thread would
+            # otherwise queue behind (and stall) the interaction inserts (issue 7 load test).
+            with self.store.read_session() as s:
+                if s.scalar(select(OutboxRow.id).where(*due).limit(1)) is None:
+                    return None
         with self.store.session() as s:
-            q = (select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now,
-                                         or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now))
-                 .order_by(OutboxRow.next_attempt_at).limit(1))
+            q = select(OutboxRow).where(*due).order_by(OutboxRow.next_attempt_at).limit(1)
             if self.store.backend == "postgresql":
                 q = q.with_for_update(skip_locked=True)
             row = s.scalar(q)
