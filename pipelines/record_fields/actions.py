@@ -25,7 +25,8 @@ __all__ = ["Commitment", "find_commitments", "extract_next_action", "extract_sup
 _STRONG = re.compile(
     r"发(?!票|现|展|生|布|货款)|寄|传给|提供|回复|答复|回电|回您|回你|打电话|打给|电话给|联系您|联系你|上门|拜访|演示|"
     r"给您|给你|带您|带你|过去|过来|到您|到你|到贵|准时到|送到|送过去|出样|交付|出稿|给到|签合同|见面|去一次|再去|"
-    r"过去一趟|过来一趟|跑一趟|来一趟|谈下来|等您|等你|接您|陪您|见您"
+    r"过去一趟|过来一趟|跑一趟|来一趟|谈下来|等您|等你|接您|陪您|见您|帮(?:您|你们?)|"
+    r"[来到去](?:学校|公司|现场|贵司|您这|你们这|厂里|店里|工地|医院|项目部)"
 )
 _WEAK = re.compile(r"整理|准备|做好|安排|处理|跟进|问问|确认|约|换|调|送|到|去|出|填|签|寄回|核|改|补|跟您|给")
 _FIRST_PERSON = re.compile(r"我|咱们|咱|我们|本人")
@@ -54,6 +55,8 @@ _CUSTOMER_REQUEST = re.compile(
     r"你们.{0,12}(?:给个|给我个?|出个|发个|排一下)|"
     r"建议(?:你们|贵司|您)?.{0,16}?(?:联系|找|提供|发|准备|申请|报名|参加|对接)"
 )
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_PURPOSE = re.compile(r"确认|看看|商量|沟通|讨论|核对|对一下|把.{1,10}(?:定|敲定)|顺便|一起|说明|介绍|演示|讲")
 # "如有疑问，请联系何老师": contact boilerplate, not a request.
 _CONTACT = re.compile(r"如有(?:疑问|问题|需要|任何)|有问题随时|联系电话|联系方式")
 
@@ -152,18 +155,28 @@ def _with_object(analysis: Analysis, c: Clause, lex: FieldLexicons) -> str:
     lo = idx
     while lo > 0:
         prev = view.clauses[lo - 1]
-        if _is_commitment(prev) or _is_internal(prev.text) or idx - lo >= 2:
+        if _is_commitment(prev) or _is_internal(prev.text) or idx - lo >= 2 \
+                or _SENTENCE_END.search(view.turn.text[prev.end:view.clauses[lo].start]):
             break
         lo -= 1
+    hi = idx
+    if idx + 1 < len(view.clauses):
+        # "我周二上午给您打个电话，确认具体的线路安排": the purpose belongs to the action.
+        nxt = view.clauses[idx + 1]
+        if nxt.sentence == c.sentence and len(nxt.text) <= 16 and not _is_commitment(nxt) \
+                and not _is_internal(nxt.text) and not nxt.times and _PURPOSE.match(nxt.text):
+            hi = idx + 1
     have = [d.name for d in documents_in(view.turn.text[view.clauses[lo].start:c.end], lex, require_context=False)]
     if not have:
         # "我让技术部出一份迁移方案，后天下午三点前发您": the object sits in an earlier clause.
         for j in range(lo - 1, max(-1, lo - 4), -1):
+            if _SENTENCE_END.search(view.turn.text[view.clauses[j].end:view.clauses[j + 1].start]):
+                break
             found = [d.name for d in documents_in(view.clauses[j].text, lex, require_context=False)]
             if found:
                 lo, have = j, found
                 break
-    text = view.turn.text[view.clauses[lo].start:c.end]
+    text = view.turn.text[view.clauses[lo].start:view.clauses[hi].end]
     text = re.sub(r"\s*\n\s*", " ", text).strip()
     text = re.sub(r"^(?:好的?|好嘞|嗯|行|可以|没问题|明白|收到)[，,！!。 ]*", "", text) or text
     wanted = _requests(analysis, c.position, lex)
@@ -252,6 +265,11 @@ _MANAGER = re.compile(r"(?:找|请示|报给|汇报给?|让|得|要|需要|问�
                       r"([\u4e00-\u9fff]总)(?:批|审批|签字|同意|拍板)")
 # Our own factory or warehouse, when the rep turns to it ("我去跟工厂协调一下").
 _OWN_SITE = re.compile(r"(?:跟|找|让|问问|催|和|协调|安排)(?:我们|咱们)?的?(工厂|生产线?|车间|仓库|物流)")
+# "带我们售后经理过来": a department's manager.
+_DEPT_TITLE = re.compile(r"(技术|售后|质量|品质|财务|法务|产品|实施|交付|客服|商务|研发|供应链|物流|市场|设计|生产)"
+                         r"(经理|主管|总监|负责人)")
+# "我让我们知识产权部整理一下": a department the lexicon does not list.
+_ANY_DEPT = re.compile(r"(?:让|找|请|跟|和|问问|协调|安排|需要|得)(?:我们|咱们|公司)的?([\u4e00-\u9fff]{2,6}?(?:部门|部|中心))")
 # "我让我们应用工程师小董明天过去": an engineer the rep sends is 技术部.
 _ENGINEER = re.compile(r"(?:让|安排|派|请|找|带)(?:我们|咱们)?的?[\u4e00-\u9fff]{0,4}?工程师((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]工)?")
 _SITE_DEPT = {"工厂": "生产部", "生产": "生产部", "生产线": "生产部", "车间": "生产部", "仓库": "供应链部", "物流": "供应链部"}
@@ -316,6 +334,16 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 add(lex.canonical_department("销售部") or "销售部", name, c, due)
             for m in _OWN_SITE.finditer(text):
                 add(_SITE_DEPT[m.group(1)], None, c, due)
+            for m in _DEPT_TITLE.finditer(text):
+                if _CUSTOMER_SIDE.search(text[max(0, m.start() - 6):m.start()]):
+                    continue
+                if not any(a <= m.start() and m.end() <= b for a, b in dept_spans):
+                    dept = lex.canonical_department(m.group(1) + "部") or m.group(1) + "部"
+                    add(dept, m.group(0), c, due)
+                    dept_spans.append(m.span())
+            for m in _ANY_DEPT.finditer(text):
+                if not any(a < m.end(1) and m.start(1) < b for a, b in dept_spans):
+                    add(lex.canonical_department(m.group(1)) or m.group(1), None, c, due)
             for m in _ENGINEER.finditer(text):
                 if not any(a < m.end() and m.start() < b for a, b in dept_spans):
                     add("技术部", m.group(1), c, due)

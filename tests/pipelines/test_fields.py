@@ -470,3 +470,28 @@ def test_fields_decided_for_another_vendor_is_a_rejection() -> None:
     assert b is not None and b.level == "P0"
     conv = _conv(("customer", "我们决定用你们的方案了"))
     assert extract_rejection(_an(conv), []) is None
+
+
+def test_fields_support_department_titles_and_unlisted_departments() -> None:
+    conv = _conv(("rep", "明天我带我们售后经理过去"), ("rep", "检索报告我让我们知识产权部整理一下"))
+    support = extract_support(_an(conv), LEX)
+    assert [(s.department, s.person) for s in support] == [("售后部", "售后经理"), ("知识产权部", None)]
+    conv = _conv(("rep", "我们的配方是自主研发的"))  # 研发 as a word, not a department
+    assert extract_support(_an(conv), LEX) == ()
+
+
+def test_fields_action_keeps_its_purpose_and_stays_in_its_sentence() -> None:
+    conv = _conv(("rep", "运价表见附件。夜间配送可以安排。我周二上午给您打电话，确认一下线路安排。"), fmt="eml")
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.text == "我周二上午给您打电话，确认一下线路安排" and a.due == "2026-01-13"
+
+
+def test_fields_visit_to_the_customer_is_an_action() -> None:
+    conv = _conv(("customer", "需要我们准备什么"), ("rep", "一份学生名单就行，我周四来学校帮你们开通账号"))
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-15" and "账号" in a.text
+
+
+def test_fields_competitor_that_also_quoted() -> None:
+    conv = _conv(("customer", "远景也报了，比你们低一点"))
+    assert extract_competitors(_an(conv), LEX) == ("远景",)
