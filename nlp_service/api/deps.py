@@ -31,6 +31,9 @@ def _models(request: Request) -> ModelRegistry:
     return request.app.state.models
 
 
+_BROWSER_STREAMS = frozenset({"/v1/alerts/stream", "/v1/alerts/ws"})
+
+
 def get_tenant(request: Request) -> str:
     """The caller's tenant: from its API key when keys are required, else ``default``."""
     auth = request.app.state.auth
@@ -38,6 +41,9 @@ def get_tenant(request: Request) -> str:
         return "default"
     header = request.headers.get("authorization", "")
     key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
+    if not key and request.url.path in _BROWSER_STREAMS:
+        # EventSource and browser WebSockets cannot set headers: the streams alone take ?api_key=.
+        key = request.query_params.get("api_key", "")
     if not key:
         raise NlpServiceError("unauthorized", "Send your tenant's API key as 'Authorization: Bearer <key>'.",
                               headers={"WWW-Authenticate": "Bearer"})

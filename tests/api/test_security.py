@@ -147,3 +147,12 @@ def test_metrics_endpoint(client: Any) -> None:
     assert 'nlp_http_requests_total{method="POST",route="/v1/interactions",status="201"} 1.0' in text
     assert "nlp_jobs_queue_depth" in text and "nlp_alerts_total" in text
     assert 'nlp_interactions_total{channel="wechat"} 1.0' in text
+
+
+def test_streams_take_the_key_as_a_query_parameter_only(secured: Any) -> None:
+    client, a, _b = secured
+    key = a["Authorization"].split()[1]
+    assert client.get("/v1/alerts", params={"api_key": key}).status_code == 401  # not on ordinary routes
+    with client.websocket_connect(f"/v1/alerts/ws?api_key={key}&since=0") as ws:
+        client.post("/v1/interactions", json=_body("q-1"), headers=a)
+        assert json.loads(ws.receive_text())["alert"]["tenant"] == "tenant-a"
