@@ -129,22 +129,31 @@ def find_commitments(analysis: Analysis) -> list[Commitment]:
     return out
 
 
-def _requests(analysis: Analysis, before: int, lex: FieldLexicons, lookback: int = 3) -> list[str]:
-    """Documents (or else the request itself) the customer asked for in the turns before ``before``."""
-    wanted: list[str] = []
+_ASKS_FOR = re.compile(r"发我|给我|发过来|发一下|有没有|有吗|的没|[要需]|提供|带上|[？?]$|把.{1,30}?(?:发|给|寄|传|带|填)|出一?[个份]")
+
+
+def _requests(analysis: Analysis, before: int, lex: FieldLexicons, lookback: int = 3) -> tuple[list[str], bool]:
+    """What the customer asked for in the turns before ``before``: (documents or else request
+    clauses, whether they are documents)."""
+    docs: list[str] = []
+    clauses: list[str] = []
     for view in reversed(analysis.turns[max(0, before - lookback):before]):
         if view.turn.speaker == "rep":
-            if wanted:
+            if docs or clauses:
                 break
             continue
-        docs = [d.name for d in documents_in(view.turn.text, lex)]
-        if docs:
-            wanted = docs + wanted
-        elif not wanted:
-            for c in view.clauses:
-                if _CUSTOMER_REQUEST.search(c.text):
-                    wanted.append(c.text)
-    return list(dict.fromkeys(wanted))
+        for c in view.clauses:
+            asks = _CUSTOMER_REQUEST.search(c.text) or _ASKS_FOR.search(c.text)
+            if not asks:
+                continue
+            found = [d.name for d in documents_in(c.sentence_text, lex, require_context=False)]
+            if found:
+                docs.extend(found)
+            elif _CUSTOMER_REQUEST.search(c.text):
+                clauses.append(c.text)
+    if docs:
+        return list(dict.fromkeys(docs)), True
+    return list(dict.fromkeys(clauses)), False
 
 
 def _with_object(analysis: Analysis, c: Clause, lex: FieldLexicons) -> str:
@@ -178,8 +187,10 @@ def _with_object(analysis: Analysis, c: Clause, lex: FieldLexicons) -> str:
                 break
     text = view.turn.text[view.clauses[lo].start:view.clauses[hi].end]
     text = re.sub(r"\s*\n\s*", " ", text).strip()
-    text = re.sub(r"^(?:好的?|好嘞|嗯|行|可以|没问题|明白|收到)[，,！!。 ]*", "", text) or text
-    wanted = _requests(analysis, c.position, lex)
+    text = re.sub(r"^(?:好的|好嘞|好|嗯|行|可以的?|没问题|明白了?|收到了?)[，,！!。 ]*", "", text) or text
+    wanted, are_docs = _requests(analysis, c.position, lex)
+    if not are_docs and (have or len(view.turn.text[view.clauses[lo].start:c.end]) > 14):
+        wanted = []  # a request in words only matters when the rep's words name nothing
     if not have and not wanted:
         # "那我做一个公铁联运的方案" … "你们什么时候能给" … "后天上午十点前发您": the rep named it before.
         for prev_view in reversed(analysis.turns[max(0, c.position - 3):c.position]):
@@ -188,7 +199,7 @@ def _with_object(analysis: Analysis, c: Clause, lex: FieldLexicons) -> str:
                 if wanted:
                     break
     missing = [w for w in wanted if not any(w in h or h in w for h in have) and w not in text]
-    if missing and (not have or len(missing) < len(wanted) + 1):
+    if missing:
         text += "（" + "、".join(missing[:4]) + "）"
     return text
 
@@ -222,6 +233,9 @@ def _customer_action(analysis: Analysis, lex: FieldLexicons) -> NextAction | Non
                         and view.turn.text.find(c.sentence_text) <= d.start < view.turn.text.find(c.sentence_text) + len(c.sentence_text)]
                 due = _pick_due(sent)
             text = c.sentence_text.strip() if len(c.text) < 12 else c.text.strip()
+            if not documents_in(text, lex, require_context=False) \
+                    and documents_in(c.sentence_text, lex, require_context=False):
+                text = c.sentence_text.strip()
             text = re.sub(r"\s*\n\s*", " ", text)
             if not documents_in(text, lex, require_context=False):
                 docs = [d.name for d in documents_in(view.turn.text, lex)]
