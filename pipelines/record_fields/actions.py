@@ -219,6 +219,7 @@ def _refine_due(analysis: Analysis, c: Clause, due: Due | None) -> Due | None:
 
 
 def _customer_action(analysis: Analysis, lex: FieldLexicons) -> NextAction | None:
+    """A request the customer makes of the rep, the one due first (else the first undated one)."""
     best: tuple[tuple[int, object], NextAction] | None = None
     for view in analysis.turns:
         if view.turn.speaker == "rep":
@@ -228,10 +229,8 @@ def _customer_action(analysis: Analysis, lex: FieldLexicons) -> NextAction | Non
             if not m or re.search(r"如果|要是|若|的话", c.text[:m.start()]) or _CONTACT.search(c.sentence_text):
                 continue
             due = _pick_due(c.times)
-            if due is None:
-                sent = [d for d in view.times if c.sentence_text and d.deadline
-                        and view.turn.text.find(c.sentence_text) <= d.start < view.turn.text.find(c.sentence_text) + len(c.sentence_text)]
-                due = _pick_due(sent)
+            if due is None:  # "请你们把…整理好，下周一上午九点到项目部来对一下"
+                due = _pick_due([d for x in view.clauses if x.sentence == c.sentence for d in x.times if d.deadline])
             text = c.sentence_text.strip() if len(c.text) < 12 else c.text.strip()
             if not documents_in(text, lex, require_context=False) \
                     and documents_in(c.sentence_text, lex, require_context=False):
