@@ -177,26 +177,41 @@ def load_audio(
         gc.collect()
 
 
-def channels_differ(left: np.ndarray, right: np.ndarray, *, max_abs_correlation: float = 0.8) -> bool:
+def channels_differ(
+    left: np.ndarray,
+    right: np.ndarray,
+    *,
+    max_abs_correlation: float = 0.8,
+    max_samples: int = 10 * 60 * SAMPLE_RATE_HZ,
+) -> bool:
     """Whether two channels carry different signals (a real two-sided call) or one copied signal.
 
     Gain-invariant: a channel that is a scaled or inverted copy of the other counts as the same.
     A channel that is silent while the other is not also counts as "not different": such files
-    are mono recordings written to one side, not a call where one party never spoke.
+    are mono recordings written to one side, not a call where one party never spoke. Long
+    recordings are judged on up to ``max_samples`` samples taken in evenly spaced blocks.
     """
     n = min(len(left), len(right))
     if n == 0:
         return False
-    a = left[:n].astype(np.float64)
-    b = right[:n].astype(np.float64)
+    a = _sample_blocks(left[:n], max_samples).astype(np.float64)
+    b = _sample_blocks(right[:n], max_samples).astype(np.float64)
     if is_silent(a) or is_silent(b):
         return False
-    a = a - a.mean()
-    b = b - b.mean()
+    a -= a.mean()
+    b -= b.mean()
     denom = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
     if denom == 0.0:
         return False
     return abs(float(np.dot(a, b)) / denom) < max_abs_correlation
+
+
+def _sample_blocks(samples: np.ndarray, max_samples: int, *, blocks: int = 60) -> np.ndarray:
+    if len(samples) <= max_samples:
+        return samples
+    size = max_samples // blocks
+    starts = np.linspace(0, len(samples) - size, blocks).astype(np.int64)
+    return np.concatenate([samples[s : s + size] for s in starts])
 
 
 def rms_dbfs(samples: np.ndarray) -> float:
@@ -215,9 +230,15 @@ def is_silent(samples: np.ndarray, *, threshold_dbfs: float = -55.0) -> bool:
     usable = len(samples) - len(samples) % window
     if usable == 0:
         return rms_dbfs(samples) < threshold_dbfs
-    frames = np.asarray(samples[:usable], dtype=np.float64).reshape(-1, window)
-    loudest = float(np.sqrt(np.max(np.mean(np.square(frames), axis=1))))
-    return loudest == 0.0 or 20.0 * np.log10(loudest) < threshold_dbfs
+    # Sixty seconds at a time, so hours of audio need no full-length temporary arrays.
+    threshold = (10.0 ** (threshold_dbfs / 20.0)) ** 2 * window
+    step = 600 * window
+    for start in range(0, usable, step):
+        frames = np.asarray(samples[start : min(start + step, usable)]).reshape(-1, window)
+        energy = np.einsum("ij,ij->i", frames, frames, dtype=np.float64)
+        if float(energy.max()) >= threshold:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------- decoding internals

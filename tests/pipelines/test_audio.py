@@ -283,6 +283,8 @@ def test_audio_channels_differ(clip_a: np.ndarray, clip_b: np.ndarray) -> None:
     assert not channels_differ(a, -a)  # phase-inverted copy
     assert not channels_differ(a, np.zeros_like(a))  # one side silent: a mono file on one side
     assert not channels_differ(np.zeros(0, np.float32), np.zeros(0, np.float32))
+    # Long recordings are judged on evenly spaced blocks.
+    assert channels_differ(a, b, max_samples=16000) and not channels_differ(a, a * 2, max_samples=16000)
 
 
 def test_audio_silence_detection(clip_a: np.ndarray) -> None:
@@ -291,6 +293,8 @@ def test_audio_silence_detection(clip_a: np.ndarray) -> None:
     assert is_silent(np.zeros(0, np.float32))
     assert is_silent((rng.standard_normal(16000) * 10 ** (-75 / 20)).astype(np.float32))
     assert not is_silent(clip_a)
+    quiet_then_loud = np.concatenate([np.zeros(16000 * 70, np.float32), clip_a])  # loud after a minute
+    assert not is_silent(quiet_then_loud)
     assert not is_silent((rng.standard_normal(16000) * 0.05).astype(np.float32))
     assert rms_dbfs(np.zeros(10, np.float32)) == float("-inf")
     assert rms_dbfs(np.full(100, 0.5, np.float32)) == pytest.approx(-6.02, abs=0.01)
