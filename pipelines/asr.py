@@ -147,6 +147,25 @@ class AsrOptions:
     rep_channel: Literal["left", "right"] = "left"
     cache_dir: Path | None = None
 
+    def __post_init__(self) -> None:
+        problems = []
+        if self.beam_size < 1:
+            problems.append(f"beam_size must be >= 1, got {self.beam_size}")
+        if self.cpu_threads < 0:
+            problems.append(f"cpu_threads must be >= 0, got {self.cpu_threads}")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
+        if not self.max_duration_s > 0:
+            problems.append(f"max_duration_s must be > 0, got {self.max_duration_s}")
+        if self.rep_channel not in ("left", "right"):
+            problems.append(f"rep_channel must be 'left' or 'right', got {self.rep_channel!r}")
+        if self.device not in ("cpu", "cuda", "auto"):
+            problems.append(f"device must be cpu, cuda or auto, got {self.device!r}")
+        if isinstance(self.hotwords, str):
+            problems.append("hotwords must be a tuple of terms, not one string")
+        if problems:
+            raise ValueError("; ".join(problems))
+
 
 @dataclass(frozen=True, slots=True)
 class Word:

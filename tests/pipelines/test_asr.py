@@ -345,6 +345,17 @@ def decoded(*channels: np.ndarray) -> DecodedAudio:
     )
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [{"beam_size": 0}, {"cpu_threads": -1}, {"batch_size": 0}, {"max_duration_s": 0}, {"rep_channel": "middle"},
+     {"device": "tpu"}, {"hotwords": "报价单"}],
+    ids=lambda bad: next(iter(bad)),
+)  # fmt: skip
+def test_asr_options_are_validated(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        AsrOptions(**bad)
+
+
 def test_asr_transcriber_constructor_loads_nothing(tmp_path: Path) -> None:
     transcriber = Transcriber(AsrOptions(cache_dir=tmp_path / "cache"))
     assert transcriber._model is None
