@@ -76,7 +76,8 @@ def _split_long_unpunctuated(text: str, span: Span) -> list[Span]:
 def split_clauses(text: str) -> list[Span]:
     """Clauses: sentences further cut at commas, colons and pauses (spaces between hanzi)."""
     out: list[Span] = []
-    pattern = re.compile(r"[，,、：:。！？!?；;\n…~～]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+    # A colon between digits is a clock time (17:00), not a clause break.
+    pattern = re.compile(r"[，,、：。！？!?；;\n…~～]+|(?<!\d):|:(?!\d)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
     pos = 0
     for m in pattern.finditer(text):
         out.extend(_trimmed(text, pos, m.start()))

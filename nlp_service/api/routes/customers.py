@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
@@ -58,9 +59,18 @@ def customer_timeline(customer_id: str, store: StoreDep, tenant: TenantDep) -> J
     return JSONResponse({"customer_id": customer_id, "items": [timeline_entry(r) for r in results]})
 
 
-@router.post("/records/lint", summary="Check a record a rep wrote: vague blocker, action without time, …")
+@router.post("/records/lint", summary="Check a record a rep wrote: vague blocker, action without time, …",
+             description="Body: the record (or {record, occurred_at}); with occurred_at, dues before it are flagged.")
 async def lint(body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
     record = body.get("record") if isinstance(body.get("record"), dict) else body
-    problems = await run_in_threadpool(lint_record, record)
+    reference = None
+    when = body.get("occurred_at")
+    if isinstance(when, str):
+        try:
+            reference = datetime.fromisoformat(when)
+        except ValueError:
+            raise NlpServiceError("invalid-timestamp", "occurred_at must be ISO 8601, e.g. 2026-03-02T10:00:00+08:00.") \
+                from None
+    problems = await run_in_threadpool(lambda: lint_record(record, reference=reference))
     return JSONResponse({"ok": not problems, "problems": [
         {"field": p.field, "code": p.code, "message": p.message} for p in problems]})
