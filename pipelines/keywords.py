@@ -33,7 +33,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import product
 from pathlib import Path
 from types import MappingProxyType
@@ -611,7 +611,7 @@ def _check_patterns(items: Sequence[tuple[str, int]], lists: Mapping[str, tuple[
 
 _VERSION_RX = re.compile(r"^[a-z][a-z0-9-]*-\d{4}\.\d{1,2}\.\d+$")
 _ID_RX = re.compile(r"^[a-z_]+\.[a-z0-9_.]+$")
-_CONTEXT_KEYS = {f.name for f in ContextRules.__dataclass_fields__.values()}  # type: ignore[attr-defined]
+_CONTEXT_KEYS = {f.name for f in fields(ContextRules)}
 
 
 def load_lexicon(directory: Path | None = None) -> Lexicon:
@@ -750,7 +750,7 @@ def _load_entry(item: _Node, path: Path, category: str, lists: Mapping[str, tupl
     if not patterns:
         raise LexiconError(f"{path}:{m['patterns'].line}: entry {eid} has no patterns")
     exclude = _check_patterns(_strings(m.get("exclude"), path, "exclude"), lists, path)
-    speaker = m["speaker"].value if "speaker" in m else "customer"
+    speaker: SpeakerScope = m["speaker"].value if "speaker" in m else "customer"
     if speaker not in get_args(SpeakerScope):
         raise LexiconError(f"{path}:{m['speaker'].line}: speaker must be customer, rep or any, not {speaker!r}")
     tags = tuple(s for s, _ in _strings(m.get("tags"), path, "tags"))
@@ -1011,7 +1011,7 @@ class PhraseDetector:
         length), where the gaps are checked for negations.
         """
         automaton = self._pinyin_index().automaton if pinyin else self._automaton
-        out = []
+        out: list[tuple[int, int, int, int]] = []
         append = out.append
         negators = self._negators
         plain = text if plain is None else plain
@@ -1021,7 +1021,8 @@ class PhraseDetector:
             for pid in lits:
                 append((start, end, pid, keylen))
             for pid, head, tail, span in checks:
-                s, e, gaps = start, end, []
+                s, e = start, end
+                gaps: list[tuple[int, int]] = []
                 if head is not None:
                     m = head.search(text, start - span if start > span else 0, start)
                     if m is None:
@@ -1218,11 +1219,11 @@ class PhraseDetector:
         # A minor cue (severity 1, e.g. a discount request) right next to a stronger one of the
         # same category in the same turn is part of that point (能不能再降点？这个价做不下来).
         strong = [(k, g) for k, g in groups.items() if g.severity >= 2]
-        for key in [k for k, g in groups.items() if g.severity == 1]:
-            g = groups[key]
-            if any(k[0] == key[0] and k[1] == key[1] and sg.lo - _NEAR <= g.hi and g.lo <= sg.hi + _NEAR
+        for minor in [k for k, g in groups.items() if g.severity == 1]:
+            g = groups[minor]
+            if any(k[0] == minor[0] and k[1] == minor[1] and sg.lo - _NEAR <= g.hi and g.lo <= sg.hi + _NEAR
                    for k, sg in strong):
-                del groups[key]
+                del groups[minor]
         # A minor cue in the same sentence as a stronger signal of another category belongs to
         # that point (先别发了 等通知), and a minor cue (a bare mention: 招标公告, 偏高) of a
         # category already raised earlier in the conversation is the same point again.
@@ -1231,10 +1232,10 @@ class PhraseDetector:
         for (turn, _, sent), g in ordered:
             sentence_best[(turn, sent)] = max(sentence_best.get((turn, sent), 0), g.severity)
         seen_categories: set[str] = set()
-        for key, g in ordered:
-            turn, cat, sent = key
+        for gkey, g in ordered:
+            turn, cat, sent = gkey
             if g.severity == 1 and (cat in seen_categories or sentence_best[(turn, sent)] > 1):
-                del groups[key]
+                del groups[gkey]
                 continue
             if infos[turn].speaker == "customer":
                 seen_categories.add(cat)

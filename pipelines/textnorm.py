@@ -35,6 +35,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ _opencc_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _opencc():  # noqa: ANN202 - opencc has no type stubs
+def _opencc() -> Any:  # opencc has no type stubs
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -113,7 +114,7 @@ def to_simplified(text: str) -> str:
         return text
     converter = _opencc()
     with _opencc_lock:  # the converter is not documented as thread-safe
-        return converter.convert(text)
+        return str(converter.convert(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +178,10 @@ def _tables() -> _Tables:
     plain = ((klass == _KEEP) | (klass == _BREAK)) & (nfkc == ident) & ~has_t2s
     plain[0xD800:0xE000] = False
     edges = np.flatnonzero(np.diff(np.r_[0, plain.astype(np.int8), 0]))
-    ranges = "".join(
+    class_body = "".join(
         re.escape(chr(a)) if b - a == 1 else f"{re.escape(chr(a))}-{re.escape(chr(b - 1))}"
         for a, b in zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
-    return _Tables(plain=re.compile(f"[^{ranges}]"), nfkc=nfkc, t2s=t2s, has_t2s=has_t2s, klass=klass,
+    return _Tables(plain=re.compile(f"[^{class_body}]"), nfkc=nfkc, t2s=t2s, has_t2s=has_t2s, klass=klass,
                    cjk=cjk, digit=digit)
 
 
@@ -204,7 +205,7 @@ def _fold_chars(text: str, arr: np.ndarray, tables: _Tables) -> np.ndarray:
             folded = tables.t2s[folded]
         else:
             folded = tables.t2s[folded]
-    return folded
+    return np.asarray(folded)
 
 
 def normalize_with_index(
