@@ -70,17 +70,25 @@ def db_url(tmp_path: Path) -> Iterator[str]:
         engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One joined Whisper model for the whole run (each test has its own data dir otherwise)."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture
-def settings(tmp_path: Path, db_url: str):  # noqa: ANN201
-    from nlp_service.settings import Settings, StoreSettings
+def settings(tmp_path: Path, db_url: str, model_cache: Path):  # noqa: ANN201
+    from nlp_service.settings import AsrSettings, Settings, StoreSettings
 
-    return Settings(_env_file=None, data_dir=tmp_path / "data", log_json=False, store=StoreSettings(url=db_url))
+    return Settings(_env_file=None, data_dir=tmp_path / "data", log_json=False, store=StoreSettings(url=db_url),
+                    asr=AsrSettings(cache_dir=model_cache))
 
 
 @pytest.fixture
-def service_env(tmp_path: Path, db_url: str) -> dict[str, str]:
+def service_env(tmp_path: Path, db_url: str, model_cache: Path) -> dict[str, str]:
     """Environment for a ``nlp-service serve`` subprocess on this test's database."""
-    return {"NLP_DATA_DIR": str(tmp_path / "data"), "NLP_STORE__URL": db_url, "NLP_LOG_LEVEL": "WARNING"}
+    return {"NLP_DATA_DIR": str(tmp_path / "data"), "NLP_STORE__URL": db_url, "NLP_LOG_LEVEL": "WARNING",
+            "NLP_ASR__CACHE_DIR": str(model_cache)}
 
 
 @pytest.fixture(scope="session")
