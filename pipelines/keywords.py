@@ -800,6 +800,7 @@ class _TurnInfo:
     end: int
     joined_start: int  # offset of the turn text in the joined string
     probed: set[str] = field(default_factory=set)
+    history_cut: int | None = -1  # -1: not computed yet; None: no quoted history
 
 
 def _combined(patterns: Iterable[str], lists: Mapping[str, tuple[str, ...]]) -> re.Pattern[str] | None:
@@ -1175,10 +1176,10 @@ class PhraseDetector:
 
     def _in_history(self, info: _TurnInfo, index: np.ndarray, pos: int) -> bool:
         """Quoted e-mail history, signatures and disclaimers never carry signals."""
-        raw = info.turn.text
-        if "\n" not in raw:
-            return False
-        cut = _history_start(raw)
+        if info.history_cut == -1:
+            raw = info.turn.text
+            info.history_cut = _history_start(raw) if "\n" in raw else None
+        cut = info.history_cut
         if cut is None:
             return False
         return int(index[pos]) - info.joined_start >= cut
