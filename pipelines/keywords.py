@@ -1201,7 +1201,8 @@ class PhraseDetector:
                     h = hits[j]
                     if h.turn != o.turn or h.start >= o.end:
                         break
-                    if (h.end <= o.end and (o.end - o.start) > (h.end - h.start) and cats[i] != cats[j]
+                    # The container must have read more of the words, not just spanned a gap.
+                    if (h.end <= o.end and o.literal_chars > h.literal_chars and cats[i] != cats[j]
                             and (o.method == "lexicon" or h.method != "lexicon")):
                         shadowed.add(j)
         # One signal per (turn, category, sentence): a customer repeating a point in the same
