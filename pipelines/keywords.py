@@ -792,15 +792,19 @@ class _Hit:
     literal: bool
 
 
-@dataclass(slots=True)
 class _TurnInfo:
-    turn: Turn
-    speaker: Speaker
-    start: int  # compact offsets of the turn
-    end: int
-    joined_start: int  # offset of the turn text in the joined string
-    probed: set[str] = field(default_factory=set)
-    history_cut: int | None = -1  # -1: not computed yet; None: no quoted history
+    """Per-call state of one turn (a plain slotted class: one is built per turn per call)."""
+
+    __slots__ = ("turn", "speaker", "start", "end", "joined_start", "probed", "history_cut")
+
+    def __init__(self, turn: Turn, speaker: Speaker, joined_start: int) -> None:
+        self.turn = turn
+        self.speaker = speaker
+        self.start = 0  # compact offsets of the turn
+        self.end = 0
+        self.joined_start = joined_start  # offset of the turn text in the joined string
+        self.probed: set[str] = set()
+        self.history_cut: int | None = -1  # -1: not computed yet; None: no quoted history
 
 
 def _combined(patterns: Iterable[str], lists: Mapping[str, tuple[str, ...]]) -> re.Pattern[str] | None:
@@ -886,10 +890,11 @@ class PhraseDetector:
         return self._lexicon
 
     def _value(self, key: str, pids: list[int],
-               verifiers: Sequence[tuple[re.Pattern[str] | None, re.Pattern[str] | None]]) -> tuple[Any, ...]:
-        """Automaton value: (key length, literal pattern ids, ((pid, head, tail, head span), …)).
-
-        Splitting the two kinds up front keeps the per-hit Python work minimal.
+               verifiers: Sequence[tuple[re.Pattern[str] | None, re.Pattern[str] | None]],
+               spelled: frozenset[str] = frozenset()) -> tuple[Any, ...]:
+        """Automaton value: (key length, literal pattern ids, ((pid, head, tail, head span), …),
+        spellings). Splitting the two kinds up front keeps the per-hit Python work minimal;
+        ``spellings`` (pinyin keys only) are the exact texts the key stands for.
         """
         lits, checks = [], []
         for pid in dict.fromkeys(pids):
@@ -898,7 +903,7 @@ class PhraseDetector:
                 lits.append(pid)
             else:
                 checks.append((pid, head, tail, self._patterns[pid].head_span))
-        return len(key), tuple(lits), tuple(checks)
+        return len(key), tuple(lits), tuple(checks), spelled
 
     def _pinyin_index(self) -> _PinyinIndex:
         """Build the homophone automaton on first use (about a second; calls only)."""
@@ -920,6 +925,7 @@ class PhraseDetector:
         verifiers: list[tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = []
         spellings: list[re.Pattern[str] | None] = []
         coded: dict[str, list[int]] = {}
+        spelled: dict[str, set[str]] = {}
         for pid, (pat, k, sounds) in enumerate(self._sources):
             if not sounds:
                 verifiers.append((None, None))
@@ -935,9 +941,10 @@ class PhraseDetector:
                 # characters or a listed short word.
                 if codes[lit] != lit and (len(lit) + others >= _PINYIN_MIN_CHARS or codes[lit] in short):
                     coded.setdefault(codes[lit], []).append(pid)
+                    spelled.setdefault(codes[lit], set()).add(lit)
         automaton = ahocorasick.Automaton()
         for key, pids in coded.items():
-            automaton.add_word(key, self._value(key, pids, verifiers))
+            automaton.add_word(key, self._value(key, pids, verifiers, frozenset(spelled[key])))
         automaton.make_automaton()
         return _PinyinIndex(automaton=automaton, spellings=tuple(spellings), short=short, mask=mask)
 
@@ -975,8 +982,7 @@ class PhraseDetector:
         for t in turns:
             if t.kind != "text" or not t.text:
                 continue
-            infos.append(_TurnInfo(turn=t, speaker="rep" if t.speaker == "rep" else "customer",
-                                   start=0, end=0, joined_start=pos))
+            infos.append(_TurnInfo(t, "rep" if t.speaker == "rep" else "customer", pos))
             texts.append(t.text)
             pos += len(t.text) + 1
         if not infos:
@@ -1016,9 +1022,12 @@ class PhraseDetector:
         append = out.append
         negators = self._negators
         plain = text if plain is None else plain
-        for last, (keylen, lits, checks) in automaton.iter(text):
+        for last, (keylen, lits, checks, spelled) in automaton.iter(text):
             end = last + 1
             start = end - keylen
+            if spelled and plain[start:end] in spelled:
+                # Heard exactly as written: the exact pass has these literal matches already.
+                lits = ()
             for pid in lits:
                 append((start, end, pid, keylen))
             for pid, head, tail, span in checks:
@@ -1066,6 +1075,8 @@ class PhraseDetector:
                 hits.append(_Hit(0, s, e, p.entry, "pinyin", n, p.literal))
         if not hits:
             return []
+        if len(hits) > 1:
+            hits = _best_per_entry(hits)
         # Clause and sentence bounds (only computed when something hit).
         breaks = _Bounds(compact, _BREAK_RX, soft)
         sentence_breaks = _Bounds(compact, _SENTENCE_RX, [])
@@ -1093,29 +1104,38 @@ class PhraseDetector:
         info = infos[h.turn]
         entry = self._entries[h.entry]
         s, e = h.start, h.end
-        clause_start = breaks.start(s, info.start)
-        sent_start = sentence_breaks.start(s, info.start)
-        sent_end = sentence_breaks.end(e - 1, info.end)
-        # Negation just before the cue, inside its clause.
-        if self._negated(text[max(clause_start, s - self._window):s], text[s:e]):
-            return False
-        if self._long_negators is not None and self._long_negators.search(text, max(clause_start, s - self._long_window), s):
-            return False
-        # A denial right after it (太贵倒不至于).
-        if self._denials_after is not None and self._denials_after.match(text, e, min(sent_end, e + 10)):
+        negators = self._negators
+        # Negation just before the cue, inside its clause (the cheap regex test first).
+        lo = s - self._long_window if s > self._long_window else 0
+        if negators is not None and negators.search(text, max(lo, info.start), s) is not None:
+            clause_start = breaks.start(s, info.start)
+            if self._negated(text[max(clause_start, s - self._window):s], text[s:e]):
+                return False
+            if (self._long_negators is not None
+                    and self._long_negators.search(text, max(clause_start, lo), s)):
+                return False
+        # A denial right after it (太贵倒不至于); denial cues never span a sentence end.
+        if self._denials_after is not None and self._denials_after.match(text, e, min(info.end, e + 10)):
             return False
         # Resolved later in the same turn (预算卡住了，上周已经批下来了).
         if self._resolutions is not None and self._resolutions.search(text, e, min(info.end, e + 24)):
             return False
-        window_start, window_end = max(sent_start, s - 30), min(sent_end, e + 30)
-        if self._excluded(self._entry_exclude[h.entry], text, window_start, window_end):
-            return False
-        if self._excluded(self._category_exclude.get(entry.category), text, window_start, window_end):
-            return False
+        entry_rx = self._entry_exclude[h.entry]
+        category_rx = self._category_exclude.get(entry.category)
+        rep_turn = info.speaker != "customer"
+        sent_start = info.start
+        if entry_rx is not None or category_rx is not None or rep_turn:
+            sent_start = sentence_breaks.start(s, info.start)
+            sent_end = sentence_breaks.end(e - 1, info.end)
+            window_start, window_end = max(sent_start, s - 30), min(sent_end, e + 30)
+            if self._excluded(entry_rx, text, window_start, window_end):
+                return False
+            if self._excluded(category_rx, text, window_start, window_end):
+                return False
         if self._in_history(info, index, s):
             return False
         # Who said it.
-        if info.speaker == "customer":
+        if not rep_turn:
             return entry.speaker != "rep"
         return self._rep_keeps(h, info, text, entry, sent_start, s)
 
@@ -1319,6 +1339,22 @@ def _history_start(raw: str) -> int | None:
     if m:
         starts.append(m.start())
     return min(starts) if starts else None
+
+
+def _best_per_entry(hits: list[_Hit]) -> list[_Hit]:
+    """Overlapping hits of one entry (several of its patterns on one phrase) → the one that
+    read the most words; the context rules then run once per phrase."""
+    hits.sort(key=lambda h: (h.entry, h.start))
+    out: list[_Hit] = []
+    for h in hits:
+        last = out[-1] if out else None
+        if last is not None and last.entry == h.entry and h.start < last.end and last.method == h.method:
+            if (h.literal_chars, h.end - h.start) > (last.literal_chars, last.end - last.start):
+                out[-1] = h
+            continue
+        out.append(h)
+    out.sort(key=lambda h: h.start)
+    return out
 
 
 class _Bounds:
