@@ -108,6 +108,7 @@ def _tiny_bert(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # importing torch takes several seconds
 def test_semantic_transformers_embedder_local_path(tmp_path: Path) -> None:
     model_dir = _tiny_bert(tmp_path / "tiny")
     emb = TransformersEmbedder(str(model_dir), max_length=16, batch_size=2)
