@@ -132,6 +132,8 @@ class LoadResult:
     latency: Latency
     memory: Memory
     server_cpu_s: float
+    server_cpu_s_by_process: list[float]
+    server_cpu_ms_per_request: float
     client_cpu_s: float
     warmup_requests: int
     risky_share: float
@@ -228,8 +230,9 @@ class Server:
         pids = self.pids()
         return sum(_rss_kib(p) for p in pids), len(pids)
 
-    def cpu_s(self) -> float:
-        return sum(_cpu_s(p) for p in self.pids())
+    def cpu_s(self) -> dict[int, float]:
+        """CPU seconds of each server process so far."""
+        return {p: _cpu_s(p) for p in self.pids()}
 
     def log(self) -> str:
         try:
@@ -287,18 +290,26 @@ class _Bodies:
 class _Conn:
     """One HTTP/1.1 keep-alive connection (just enough of the protocol for uvicorn's replies)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, requests_per_connection: int) -> None:
         self.port = port
+        self.requests_per_connection = requests_per_connection
+        self.used = 0
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.head = (f"POST /v1/interactions HTTP/1.1\r\nHost: {_HOST}:{port}\r\n"
-                     "Content-Type: application/json\r\nContent-Length: ").encode()
+                     "Content-Type: application/json\r\n").encode()
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(_HOST, self.port)
+            self.used = 0
         assert self.reader is not None
-        self.writer.write(self.head + str(len(body)).encode() + b"\r\n\r\n" + body)
+        self.used += 1
+        # Like many CRM clients coming and going, a connection is closed after some requests: the
+        # workers share one listening socket, and connections that all arrive in the first
+        # millisecond and live for the whole run would all land on whichever worker accepted first.
+        last = b"Connection: close\r\n" if self.used >= self.requests_per_connection else b""
+        self.writer.write(self.head + last + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         length = 0
@@ -322,7 +333,7 @@ class _Conn:
             data = b"".join(p[:-2] for p in parts)
         else:
             data = await self.reader.readexactly(length)
-        if close:
+        if close or self.used >= self.requests_per_connection:
             await self.close()
         return status, data
 
@@ -372,12 +383,12 @@ async def _one(conn: _Conn, body: bytes, timeout_s: float) -> tuple[bool, str]:
 
 
 async def _drive(port: int, *, rate: float, concurrency: int, warmup_s: float, duration_s: float,
-                 max_requests: int, timeout_s: float, sample_s: float, server: Server,
+                 max_requests: int, timeout_s: float, sample_s: float, server: Server, per_connection: int,
                  seed: int) -> tuple[_Tally, list[tuple[float, int, int]], float, float, float, int, _Bodies]:
     loop = asyncio.get_running_loop()
     bodies = _Bodies(seed)
     tally = _Tally()
-    conns = [_Conn(port) for _ in range(concurrency)]
+    conns = [_Conn(port, per_connection) for _ in range(concurrency)]
     t0 = loop.time()
     measure_from = t0 + warmup_s
     stop_at = measure_from + duration_s
@@ -467,7 +478,7 @@ def _git_sha() -> str | None:
 
 
 def run(*, duration_s: float, rate: float, concurrency: int, warmup_s: float, workers: int, max_requests: int,
-        timeout_s: float, sample_s: float, seed: int) -> LoadResult:
+        timeout_s: float, sample_s: float, seed: int, per_connection: int = 100) -> LoadResult:
     try:
         import uvloop  # the generator shares the cores with the server: keep it cheap
     except ImportError:  # pragma: no cover
@@ -481,13 +492,15 @@ def run(*, duration_s: float, rate: float, concurrency: int, warmup_s: float, wo
         async def main() -> Any:
             return await _drive(server.port, rate=rate, concurrency=concurrency, warmup_s=warmup_s,
                                 duration_s=duration_s, max_requests=max_requests, timeout_s=timeout_s,
-                                sample_s=sample_s, server=server, seed=seed)
+                                sample_s=sample_s, server=server, seed=seed, per_connection=per_connection)
 
         if uvloop is not None:
             tally, samples, measure_from, end, client_cpu, warm_n, bodies = uvloop.run(main())
         else:
             tally, samples, measure_from, end, client_cpu, warm_n, bodies = asyncio.run(main())
-        server_cpu = server.cpu_s() - cpu_before
+        cpu_after = server.cpu_s()
+        per_process = sorted((round(v - cpu_before.get(p, 0.0), 1) for p, v in cpu_after.items()), reverse=True)
+        server_cpu = sum(per_process)
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(f"server died during the run: {server.log()[-3000:]}")
         log_tail = server.log()
@@ -535,6 +548,8 @@ def run(*, duration_s: float, rate: float, concurrency: int, warmup_s: float, wo
                       max_mib=round(max(rss), 1) if rss else 0.0, growth_pct=round(growth, 2),
                       samples_mib=[round(x, 1) for x in rss]),
         server_cpu_s=round(server_cpu, 1),
+        server_cpu_s_by_process=per_process,
+        server_cpu_ms_per_request=round(1000 * server_cpu / max(1, warm_n + n), 2),
         client_cpu_s=round(client_cpu, 1),
         warmup_requests=warm_n,
         risky_share=round(bodies.risky / max(1, bodies.n), 3),
@@ -561,6 +576,8 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=2_000_000, help="hard bound on requests sent")
     parser.add_argument("--timeout-s", type=float, default=10.0, help="per-request client timeout")
     parser.add_argument("--sample-s", type=float, default=5.0, help="RSS sampling period")
+    parser.add_argument("--per-connection", type=int, default=100,
+                        help="requests per keep-alive connection before the client reconnects")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, help="write the JSON here (default benchmarks/results/load_test-*.json)")
     args = parser.parse_args()
@@ -570,7 +587,7 @@ def main() -> None:
                      "rate [0, 20000], workers [1, 16]")
     result = run(duration_s=args.duration, rate=args.rate, concurrency=args.concurrency, warmup_s=args.warmup,
                  workers=args.workers, max_requests=args.max_requests, timeout_s=args.timeout_s,
-                 sample_s=args.sample_s, seed=args.seed)
+                 sample_s=args.sample_s, seed=args.seed, per_connection=args.per_connection)
     text = json.dumps(asdict(result), ensure_ascii=False, indent=2)
     print(text)
     out = args.out or ROOT / "benchmarks" / "results" / f"load_test-{time.strftime('%Y%m%d-%H%M%S')}.json"

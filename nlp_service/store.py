@@ -29,10 +29,13 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     create_engine,
     event,
     func,
+    insert,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -128,6 +131,18 @@ class SeqRow(Base):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     touched: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+# The hot path of every post (issue 7 load test): prebuilt Core statements on the session's
+# connection cost a fraction of ORM ``get``/``add``/``flush`` (about 0.2 ms instead of 1 ms each).
+_GET_INTERACTION = (
+    select(InteractionRow.id, InteractionRow.customer_id, InteractionRow.result, InteractionRow.digest,
+           InteractionRow.seq)
+    .where(InteractionRow.tenant == bindparam("tenant"), InteractionRow.id == bindparam("ident"))
+)
+_INSERT_INTERACTION = insert(InteractionRow)
+_BUMP_SEQ = (update(SeqRow).where(SeqRow.name == bindparam("seq_name")).values(value=SeqRow.value + 1)
+             .returning(SeqRow.value))
 
 
 class StoredInteraction:
@@ -323,6 +338,10 @@ class Store:
     # ------------------------------------------------------------ sequences
 
     def next_seq(self, s: Session, name: str) -> int:
+        # One UPDATE … RETURNING (a row lock on PostgreSQL, the write lock on SQLite).
+        value = s.connection().execute(_BUMP_SEQ, {"seq_name": name}).scalar()
+        if value is not None:
+            return int(value)
         row = s.get(SeqRow, name, with_for_update=True)
         if row is None:
             row = SeqRow(name=name, value=0)
@@ -341,7 +360,7 @@ class Store:
 
     def get_interaction(self, tenant: str, ident: str) -> StoredInteraction | None:
         with self.read_session() as s:
-            row = s.get(InteractionRow, (tenant, ident))
+            row = s.connection().execute(_GET_INTERACTION, {"tenant": tenant, "ident": ident}).first()
             if row is None:
                 return None
             return StoredInteraction(row.id, row.customer_id, row.result, False, row.digest, row.seq)
@@ -356,16 +375,17 @@ class Store:
         """
         try:
             with self.session() as s:
-                existing = s.get(InteractionRow, (tenant, ident))
+                conn = s.connection()
+                existing = conn.execute(_GET_INTERACTION, {"tenant": tenant, "ident": ident}).first()
                 if existing is not None:
                     return StoredInteraction(existing.id, existing.customer_id, existing.result, False,
                                              existing.digest, existing.seq)
                 seq = self.next_seq(s, "interactions")
-                row = InteractionRow(tenant=tenant, id=ident, seq=seq, customer_id=customer_id, channel=channel,
-                                     format=fmt, occurred_at=occurred_at, occurred_at_text=occurred_at.isoformat(),
-                                     content=content, digest=digest, team=team, region=region, result=result)
-                s.add(row)
-                s.flush()
+                conn.execute(_INSERT_INTERACTION, {
+                    "tenant": tenant, "id": ident, "seq": seq, "customer_id": customer_id, "channel": channel,
+                    "format": fmt, "occurred_at": occurred_at, "occurred_at_text": occurred_at.isoformat(),
+                    "content": content, "digest": digest, "team": team, "region": region, "result": result,
+                    "created_at": utcnow()})
                 if on_insert is not None:
                     on_insert(s, seq)
                 return StoredInteraction(ident, customer_id, result, True, digest, seq)
