@@ -1026,8 +1026,9 @@ class PhraseDetector:
             end = last + 1
             start = end - keylen
             if spelled and plain[start:end] in spelled:
-                # Heard exactly as written: the exact pass has these literal matches already.
-                lits = ()
+                # Heard exactly as written: the exact pass has already tried this anchor. The
+                # homophone pass looks for misheard anchors (each pattern's rarest word).
+                continue
             for pid in lits:
                 append((start, end, pid, keylen))
             for pid, head, tail, span in checks:
