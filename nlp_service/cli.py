@@ -145,11 +145,25 @@ def _cmd_enrich(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
         fmt = args.format or {".eml": "eml", ".jsonl": "wechat_archive_jsonl"}.get(path.suffix.lower(), "plain")
         channel = args.channel or {"eml": "email", "wechat_archive_jsonl": "wechat", "wechat_text": "wechat",
                                    "call_transcript": "call"}.get(fmt, "other")
-        content: str | bytes = raw if fmt == "eml" else raw.decode("utf-8", "replace")
+        from zoneinfo import ZoneInfo
+
+        from pipelines.ingest import decode_text
+        from pipelines.ingest.mail import message_date
+
+        when = args.occurred_at
+        if not when and fmt == "eml":
+            date = message_date(raw)
+            when = date.isoformat() if date else None
         obj = {"id": args.id or path.stem, "channel": channel, "format": fmt,
                "customer_id": args.customer_id or "unknown",
-               "occurred_at": args.occurred_at or datetime.now().astimezone().isoformat(timespec="seconds"),
-               "content": content if isinstance(content, str) else ""}
+               "occurred_at": when or datetime.now(ZoneInfo(settings.timezone)).isoformat(timespec="seconds"),
+               "content": ""}
+        try:
+            content: str | bytes = raw if fmt == "eml" else decode_text(raw)
+        except IngestError as exc:
+            print(_dump({"id": obj["id"], "interaction_id": obj["id"], "error": from_ingest(exc).to_dict()}), file=out)
+            return 1
+        obj["content"] = content if isinstance(content, str) else ""
         try:
             model = InteractionIn.model_validate(obj)
             item = to_input(model, tz_name=settings.timezone, raw=content)

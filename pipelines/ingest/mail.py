@@ -29,7 +29,21 @@ from pipelines.conversation import Channel, Conversation, Speaker, Turn
 from pipelines.ingest.errors import IngestError
 from pipelines.roles import cue_score
 
-__all__ = ["ParsedMail", "parse_eml", "decode_body_bytes", "html_to_text", "split_new_text"]
+__all__ = ["ParsedMail", "parse_eml", "decode_body_bytes", "html_to_text", "split_new_text", "message_date"]
+
+
+def message_date(raw: bytes) -> datetime | None:
+    """The ``Date`` header of a raw message (headers only are read), or None."""
+    head = raw[:65536].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    msg = email.message_from_bytes(head + b"\n\n", policy=email.policy.compat32)
+    value = msg.get("Date")
+    if not value:
+        return None
+    try:
+        date = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return date if date.tzinfo is not None else None
 
 _CHARSET_SUPERSETS = {
     "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -16,6 +17,7 @@ from nlp_service.api.problems import problem_responses, validation_code
 from nlp_service.errors import NlpServiceError, from_ingest
 from nlp_service.schemas import EnrichmentOut, InteractionIn, InteractionPage
 from pipelines.ingest import IngestError, decode_text
+from pipelines.ingest.mail import message_date
 
 router = APIRouter(prefix="/v1", tags=["interactions"])
 
@@ -71,12 +73,13 @@ async def upload_interaction(
             raise from_ingest(exc) from None
     when = occurred_at
     if not when and fmt == "eml":
-        when = _eml_date(raw)
+        date = message_date(raw)
+        when = date.isoformat() if date else None
     try:
         parts = json.loads(participants) if participants else None
         model = InteractionIn.model_validate({
             "id": id or name, "channel": channel, "format": fmt, "customer_id": customer_id,
-            "occurred_at": when or datetime.now().astimezone().isoformat(timespec="seconds"),
+            "occurred_at": when or datetime.now(ZoneInfo(settings.timezone)).isoformat(timespec="seconds"),
             "participants": parts, "content": content if isinstance(content, str) else "",
             "team": team, "region": region,
         })
@@ -111,19 +114,6 @@ def _with_voice(service: Any, model: InteractionIn, content: str | bytes, files:
     except AudioError as exc:
         raise NlpServiceError(exc.code, f"A voice recording could not be used: {exc.detail}") from None  # type: ignore[arg-type]
     return conversation
-
-
-def _eml_date(raw: bytes) -> str | None:
-    import email
-    import email.policy
-    import email.utils
-
-    try:
-        msg = email.message_from_bytes(raw[:65536], policy=email.policy.compat32)
-        date = msg.get("Date")
-        return email.utils.parsedate_to_datetime(str(date)).isoformat() if date else None
-    except (TypeError, ValueError, IndexError):
-        return None
 
 
 @router.get("/interactions/{interaction_id}", response_model=EnrichmentOut, responses=_PROBLEMS)
