@@ -46,7 +46,7 @@ _ONLY_TIME = re.compile(r"^(?:好的?|嗯|行|可以|没问题|那)?[，, ]*$")
 
 # A request the customer makes of the rep.
 _CUSTOMER_REQUEST = re.compile(
-    r"(?<![申邀])请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|寄|给|联系|安排|报|处理|说法|结清|支付|付清|完成|整改)|"
+    r"(?<![申邀])请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|寄|给|联系|安排|报|处理|说法|结清|支付|付清|完成|整改|补充|补齐|补交|补发|出具|更新)|"
     r"麻烦(?:你们?|您)?.{0,20}?(?:发|提供|给|寄|安排|过来)|"
     r"你们?(?:先|尽快|赶紧)?把.{1,40}?(?:发|给|寄|填|整理|送|带)|"
     r"(?:最好|务必|尽快|抓紧).{0,14}?(?:给|发|提供|回复|到)|"
@@ -116,16 +116,36 @@ def _due_for(view: TurnView, i: int) -> Due | None:
     return None
 
 
+_REPORT = re.compile(r"汇报|请示|需要.{0,6}支持|请您(?:批|审|定)|批准|审批")
+_TO_ADDRESSEE = re.compile(r"(?:发|给|交|报|跟|向|和)您|您(?:过目|审|批|定)")
+
+
+def internal_addressee(analysis: Analysis) -> str | None:
+    """The rep's own manager when the conversation is a rep's report to them ("王总：…跟您汇报"):
+    an e-mail from the rep that opens with a manager's title and asks for support or approval."""
+    conv = analysis.conversation
+    if conv.format != "eml" or not analysis.turns or analysis.turns[0].turn.speaker != "rep":
+        return None
+    text = analysis.turns[0].turn.text
+    m = _SALUTATION.match(text)
+    if m is None or not (_REPORT.search(text) or _REPORT.search(conv.subject or "")):
+        return None
+    return m.group(1)
+
+
 def find_commitments(analysis: Analysis) -> list[Commitment]:
-    """Every commitment the rep makes, internal ones flagged."""
+    """Every commitment the rep makes, internal ones flagged (in a report to the rep's manager,
+    whatever goes to "您" is internal too)."""
     out: list[Commitment] = []
+    to_manager = internal_addressee(analysis) is not None
     for view in analysis.turns:
         if view.turn.speaker != "rep":
             continue
         for i, c in enumerate(view.clauses):
             if not _is_commitment(c) and not (_is_internal(c.text) and _FIRST_PERSON.search(c.text)):
                 continue
-            out.append(Commitment(c, c.text, _due_for(view, i), _is_internal(c.text)))
+            internal = _is_internal(c.text) or (to_manager and bool(_TO_ADDRESSEE.search(c.text)))
+            out.append(Commitment(c, c.text, _due_for(view, i), internal))
     return out
 
 
@@ -285,6 +305,10 @@ _DEPT_TITLE = re.compile(r"(技术|售后|质量|品质|财务|法务|产品|实
 _ANY_DEPT = re.compile(r"(?:让|找|请|跟|和|问问|协调|安排|需要|得)(?:我们|咱们|公司)的?([\u4e00-\u9fff]{2,6}?(?:部门|部|中心))")
 # "我让我们应用工程师小董明天过去": an engineer the rep sends is 技术部.
 _ENGINEER = re.compile(r"(?:让|安排|派|请|找|带)(?:我们|咱们)?的?[\u4e00-\u9fff]{0,4}?工程师((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]工)?")
+# "我把我们实施的刘工也带上", "让售后的小马过去": a colleague named after their department.
+_DEPT_PERSON = re.compile(r"(?:我们|咱们|公司|让|带|派|安排|叫|请|找|跟|和)(?:我们|咱们)?的?"
+                          r"(技术|实施|售后|质量|品质|质检|财务|法务|产品|研发|设计|交付|客服|商务|供应链|物流|生产|工程|售前)"
+                          r"(?:部|部门|中心)?的(?:同事)?((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:工程师|工|总|经理|主管|总监|老师))")
 _SITE_DEPT = {"工厂": "生产部", "生产": "生产部", "生产线": "生产部", "车间": "生产部", "仓库": "供应链部", "物流": "供应链部"}
 _CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|贵|您|你|他们|客户)(?:公司|集团|单位|厂|院|校)?(?:的|那边的?|这边的?)?$")
 _SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监))[：:，,]")
@@ -353,6 +377,14 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 if not any(a <= m.start() and m.end() <= b for a, b in dept_spans):
                     dept = lex.canonical_department(m.group(1) + "部") or m.group(1) + "部"
                     add(dept, m.group(0), c, due)
+                    dept_spans.append(m.span())
+            for m in _DEPT_PERSON.finditer(text):
+                if _CUSTOMER_SIDE.search(text[max(0, m.start() - 6):m.start()]):
+                    continue
+                if not any(a < m.end(1) and m.start(1) < b for a, b in dept_spans):
+                    word = m.group(1)
+                    dept = lex.canonical_department(word + "部") or lex.canonical_department(word) or word + "部"
+                    add(dept, m.group(2), c, due)
                     dept_spans.append(m.span())
             for m in _ANY_DEPT.finditer(text):
                 if not any(a < m.end(1) and m.start(1) < b for a, b in dept_spans):

@@ -95,6 +95,8 @@ def _extend_left(text: str, pos: int) -> int:
         if ch == " " or (ch in _STOP and text[start - 1:start + 1] not in _KEEP
                          and text[max(0, start - 2):start] not in _KEEP):
             break
+        if ch == "下" and start >= 2 and text[start - 2] in "一看审核查发过签":
+            break  # "审一下补充协议": 一下 ends the modifiers
         start -= 1
     # A leading 的 (nothing in front of it survived) is not part of the name.
     while start < pos and text[start] == "的":

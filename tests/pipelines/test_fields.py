@@ -495,3 +495,57 @@ def test_fields_visit_to_the_customer_is_an_action() -> None:
 def test_fields_competitor_that_also_quoted() -> None:
     conv = _conv(("customer", "远景也报了，比你们低一点"))
     assert extract_competitors(_an(conv), LEX) == ("远景",)
+
+
+# ---------------------------------------------------------------- generalisation round 2 (issue 4)
+
+
+def test_fields_price_objection_is_not_a_rejection() -> None:
+    conv = _conv(("customer", "这次涨得太多了，这个涨幅我们接受不了"))
+    assert extract_rejection(_an(conv), []) is None
+    conv = _conv(("customer", "你们提的付款条件我们无法接受，这个项目就先这样吧"))
+    assert extract_rejection(_an(conv), []) is not None
+
+
+def test_fields_project_dropped_for_the_year_is_a_final_rejection() -> None:
+    conv = _conv(("customer", "领导开会定了，这套系统今年先不上了"), ("customer", "今年不考虑新增软件了"))
+    an = _an(conv)
+    assert extract_rejection(an, []) is not None
+    b = extract_blocker(an, [], LEX)
+    assert b is not None and b.level == "P0"
+    conv = _conv(("customer", "我们不考虑换了，就用你们的"))  # staying with us
+    assert extract_rejection(_an(conv), []) is None
+
+
+def test_fields_customer_deadline_to_supplement_documents() -> None:
+    conv = _conv(("customer", "请贵司于1月16日前补充以下材料：\n1. 产品注册证\n2. 厂家授权书\n"), fmt="eml")
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-16" and "注册证" in a.text
+
+
+def test_fields_report_to_own_manager_sends_to_you_internally() -> None:
+    conv = _conv(("rep", "张总：\n\n客户那边的情况跟您汇报一下。我明天上午把补充协议发您过目。"
+                         "另外我周四再去一趟客户工地，把样板带过去。"), fmt="eml")
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-15" and "工地" in a.text
+
+
+def test_fields_colleague_named_after_their_department() -> None:
+    conv = _conv(("rep", "周三我把我们实施的刘工也带上"), ("rep", "回头让售后的小马联系您"))
+    support = extract_support(_an(conv), LEX)
+    assert [(s.department, s.person) for s in support] == [("实施部", "刘工"), ("售后部", "小马")]
+
+
+def test_fields_complaints_phrased_as_questions_are_not_questions() -> None:
+    assert not is_question("你们仓库到底怎么管的")
+    assert not is_question("这是怎么搞的")
+
+
+def test_fields_generic_nouns_after_used_are_not_competitors() -> None:
+    conv = _conv(("customer", "有没有在化工厂用的案例"), ("customer", "我们目前用的是速腾的设备"))
+    assert extract_competitors(_an(conv), LEX) == ("速腾",)
+
+
+def test_fields_document_name_stops_at_yixia() -> None:
+    names = [d.name for d in find_documents("请法务审一下补充协议", LEX)]
+    assert names == ["补充协议"]
