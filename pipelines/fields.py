@@ -14,6 +14,7 @@ conversation (clauses with resolved time mentions). Fields that break the record
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from pipelines.conversation import Conversation
@@ -87,7 +88,8 @@ def extract_fields(
         from pipelines.timeexpr import find_times as default_find_times
 
         find_times = default_find_times
-    analysis = analyse(conversation, reference, find_times)
+    simplified, back = _simplified(conversation)
+    analysis = analyse(simplified, reference, find_times)
     commitments = find_commitments(analysis)
     fields = RecordFields(
         blocker=extract_blocker(analysis, signals, lexicons),
@@ -98,9 +100,69 @@ def extract_fields(
         rejection_reason=extract_rejection(analysis, signals),
         attachments=extract_attachments(analysis, lexicons),
     )
+    if back:
+        fields = _in_original_script(fields, back, lexicons)
     review = _review(fields, conversation)
     if review:
-        from dataclasses import replace
-
         fields = replace(fields, needs_review=review)
     return fields
+
+
+# ---------------------------------------------------------------- Traditional Chinese
+
+
+def _simplified(conversation: Conversation) -> tuple[Conversation, dict[str, str]]:
+    """The conversation in Simplified characters (same lengths, so offsets hold), and the map back
+    from each changed character to the one the speaker wrote.
+
+    The extractors' patterns and lexicons are Simplified; a Hong Kong or Taiwan customer writes
+    報價/認證/區域經理. Only characters that map one way in this conversation are mapped back.
+    """
+    from pipelines.textnorm import to_simplified
+
+    texts = [t.text for t in conversation.turns] + [conversation.quoted_history]
+    joined = "\n".join(texts)
+    if not joined or to_simplified(joined) == joined:
+        return conversation, {}
+    back: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    kept: set[str] = set()
+
+    def convert(text: str) -> str:
+        if not text:
+            return text
+        out = to_simplified(text)
+        if len(out) != len(text):  # a phrase conversion changed the length: go char by char
+            out = "".join(c if len(c) == 1 else o for o, c in ((o, to_simplified(o)) for o in text))
+        for o, n in zip(text, out):
+            if o == n:
+                kept.add(n)
+            elif back.setdefault(n, o) != o:
+                ambiguous.add(n)
+        return out
+
+    turns = tuple(replace(t, text=convert(t.text)) for t in conversation.turns)
+    quoted = convert(conversation.quoted_history)
+    for ch in ambiguous | kept:
+        back.pop(ch, None)
+    return replace(conversation, turns=turns, quoted_history=quoted), back
+
+
+def _in_original_script(fields: RecordFields, back: dict[str, str], lexicons: FieldLexicons) -> RecordFields:
+    """Texts in the characters the speakers wrote; lexicon names (competitors, departments) stay
+    canonical."""
+    table = str.maketrans(back)
+
+    def o(text: str | None) -> str | None:
+        return text.translate(table) if text else text
+
+    blocker = replace(fields.blocker, text=o(fields.blocker.text) or "") if fields.blocker else None
+    action = replace(fields.next_action, text=o(fields.next_action.text) or "") if fields.next_action else None
+    support = tuple(replace(s, person=o(s.person), request=o(s.request) or "") for s in fields.support_needed)
+    return replace(
+        fields, blocker=blocker, next_action=action, support_needed=support,
+        customer_questions=tuple(o(q) or "" for q in fields.customer_questions),
+        competitors=tuple(c if c in lexicons.competitor_aliases else o(c) or "" for c in fields.competitors),
+        rejection_reason=o(fields.rejection_reason),
+        attachments=tuple(o(a) or "" for a in fields.attachments),
+    )

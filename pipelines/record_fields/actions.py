@@ -106,7 +106,11 @@ def _due_for(view: TurnView, i: int) -> Due | None:
         return _pick_due(c.times)
     if i > 0:
         prev = view.clauses[i - 1]
-        if prev.sentence == c.sentence and prev.times and not _STRONG.search(prev.text) \
+        # "这样 后天下午三点前 我把方案发您": unpunctuated speech cuts sentences at spaces, so a
+        # clause that is only a time, separated by a space, still belongs to the next one.
+        only_time = bool(prev.times) and len(prev.text) - sum(len(d.text) for d in prev.times) <= 3 \
+            and not view.turn.text[prev.end:c.start].strip()
+        if (prev.sentence == c.sentence or only_time) and prev.times and not _STRONG.search(prev.text) \
                 and not _INTERNAL_VERB.search(prev.text):
             return _pick_due(prev.times)
     if i + 1 < len(view.clauses):
@@ -149,7 +153,7 @@ def find_commitments(analysis: Analysis) -> list[Commitment]:
     return out
 
 
-_ASKS_FOR = re.compile(r"发我|给我|发过来|发一下|有没有|有吗|的没|[要需]|提供|带上|[？?]$|把.{1,30}?(?:发|给|寄|传|带|填)|出一?[个份]")
+_ASKS_FOR = re.compile(r"发我|给我|发过来|发一下|有没有|有吗|的没|(?:要|需要)(?:一[份个张套]|[份个张]|看看?|你们|贵司|提供)|要求提供|提供|带上|[？?]$|把.{1,30}?(?:发|给|寄|传|带|填)|出一?[个份]")
 
 
 def _requests(analysis: Analysis, before: int, lex: FieldLexicons, lookback: int = 3) -> tuple[list[str], bool]:

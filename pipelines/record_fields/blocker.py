@@ -49,6 +49,8 @@ _COMP_LOST = re.compile(r"选用|选了|选择了|决定用|已经定了|签了|
 _COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|更认")
 _DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
 
+_SAMPLE_OK = re.compile(r"没问题|通过了?|合格|不错|满意|挺好|很好|可以了|OK|ok|收到了")
+_ASKS_IF = re.compile(r"如果|要是|假如|万一|的话")
 _WORRY = re.compile(r"担心|顾虑")
 _REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|(?<!有)没有|缺")
 
@@ -63,6 +65,8 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
         after: the words just after it, which may say how bad a budget problem is
             ("要控制费用，所有开支都砍了").
     """
+    if _ASKS_IF.search(before[-12:] + quote) and re.search(r"[吗？?]", quote + after[:6]):
+        return "P2"  # "如果不续费，数据还能导出来吗": a question about a case, not a decision
     if category == "churn":
         context = before + quote
         if _HYPOTHETICAL.search(context):
@@ -152,7 +156,8 @@ def _p3_parts(analysis: Analysis, lex: FieldLexicons) -> list[BlockerPart]:
     for c in analysis.by_speaker("customer", "unknown"):
         t = c.text
         needs_doc = heads is not None and heads.search(t) and _REQUIRE.search(t)
-        needs_sample = lex.sample_pattern is not None and lex.sample_pattern.search(t)
+        needs_sample = lex.sample_pattern is not None and lex.sample_pattern.search(t) \
+            and not _SAMPLE_OK.search(c.sentence_text)
         if needs_doc or needs_sample or _WORRY.search(t):
             parts.append(BlockerPart("P3", c.turn, c.start, _part_text(analysis, c.turn, c.start, c.end, t)))
     return parts

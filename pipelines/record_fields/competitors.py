@@ -20,7 +20,7 @@ _NAME = r"[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff+]{1,7}?"
 # Context that makes a name a competitor (for ambiguous names, and for discovery).
 _BEFORE = r"(?:用的是|用的|在用|改用|换成|换用|换|切回|切到|转到|选用|选了|选择了|选择|倾向于?|指定了?|比|跟|和|像|对比)"
 _AFTER = (r"(?:那边|那家|家的|的报价|的价格|的价|给的|报的|给我报|的业务员|的销售|也在|都是|的产品|的方案|的基础版|便宜|报价|"
-          r"的政策|的老板|的同(?:配置|规格|款|型号)|的比|比)")
+          r"的政策|的老板|的同(?:配置|规格|款|型号)|的比|比|也(?:要|在|会|想)?(?:来|去)?(?:投|报|参与|竞标|找过|谈)|在推|来推|来谈)")
 _DISCOVER = (
     re.compile(r"(?:(?:现在|一直|都在|还在|目前|我们|我|原来|以前|之前|[^\u4e00-\u9fff])(?:都|也|还)?(?:在)?用的是?|用的是|改用|换成|切回|选用|"
                r"决定用|最终选了?|倾向于(?:后面)?换)(?!是)(" + _NAME
@@ -42,6 +42,8 @@ _NOT_A_NAME = re.compile(
     r"标准|目标价|同行|平均|网上|线上|线下|预算|我们想|想的|案例|方案|产品|设备|机器|版本|型号|材料|原料|进口件|"
     r"国产件|免费版|基础版|标准版|老款|新款|模式|办法|方式).*"
 )
+# Characters a brand name practically never contains but a clause does.
+_FUNCTION_CHARS = re.compile(r"[是们我你您他她吗呢吧很就还说都也要会能想让被把给]")
 _SELF_INTRO = re.compile(r"我是|我这边是|我们是|我$")
 _REFERENCE = re.compile(r"我们在$|给$|帮$|服务过?$")
 _OWN_COMPANY = re.compile(r"(?:我司|本公司|我们公司|我们集团|我们)$")
@@ -95,6 +97,8 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                     continue
                 if cand[-1] in "的了吧呢吗啊":
                     cand = cand[:-1]
+                if _FUNCTION_CHARS.search(cand):
+                    continue  # "AI侦测是比海康好": a clause, not a name
                 known = pattern.search(cand) if pattern is not None else None
                 if known is not None and (known.start() > 0 or known.end() == len(cand)):
                     continue  # the lexicon pass has it, spelled canonically

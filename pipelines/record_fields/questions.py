@@ -20,7 +20,7 @@ _Q_FORM = re.compile(
     r"吗|[么呢没嘛][？?]?$|有没有|能不能|可不可以|需不需要|是不是|会不会|要不要|(?<![现正存实所自])在不在|行不行|好不好|"
     r"对不对|认不认|包不包|用不用|签不签|来不来|够不够|能否|是否|多少|多久|多长时间|"
     r"几[个天年家台套次号点周月]|怎么|什么时候|什么价|什么标准|什么区间|什么优势|什么区别|哪[个家里些儿天位种]|为什么|如何|"
-    r"还是(?![很挺都比不要会得可没也])[^，,。]{1,8}(?<![的了])$"
+    r"(?<!的)还是(?![很挺都比不要会得可没也跟和按照老像\d])[^，,。]{1,8}(?<![的了])$"
 )
 _QUANTITY = re.compile(r"好几|十几|几十|几百|几千|几万|没几|几乎|多少钱都|多少都|多少.{0,3}多少")
 _RHETORICAL = re.compile(r"到底怎么|怎么(?:搞|管|做事|弄)的|搞什么|怎么回事|怎么敢|怎么可能|哪有|难道|哪能|怎么好意思|凭什么|有什么用|怎么说呢|万一|谁知道|不知道怎么")
@@ -41,11 +41,19 @@ def _strip(text: str) -> str:
     return text.rstrip("？?。.!！ ~～").strip()
 
 
+# "你们能不能帮我们出一份可行性方案": a request for a document, phrased politely as a question.
+_DOC_REQUEST = re.compile(r"^(?:那|另外|还有)?(?:你们?|贵司|您)?(?:能不能|能否|可不可以|可否|麻烦)(?:先)?(?:帮(?:我们|我|忙)?)?"
+                          r"(?:出|发|给|提供|做|寄|准备|整理|补)(?:我们|我)?(?:一)?[份个套张下]")
+
+
 def is_question(text: str) -> bool:
-    """True when a clause asks something (not rhetorical, not a quantity, not an indirect statement)."""
+    """True when a clause asks something (not rhetorical, not a quantity, not an indirect statement,
+    not a polite request for a document)."""
     t = text.strip()
-    if not t or _CHATTER.match(t) or _RHETORICAL.search(t) or _INDIRECT.search(t):
+    if not t or _CHATTER.match(t) or _RHETORICAL.search(t) or _INDIRECT.search(t) or _DOC_REQUEST.match(t):
         return False
+    if re.search(r"一样|照旧|老规矩|跟上次", t) and not re.search(r"[吗？?]|是不是|能不能|还是.{1,6}还是", t):
+        return False  # "发票还是跟上次一样开普票": 还是 = as before
     if t.endswith(("？", "?", "吧？", "吧?")):
         return True
     return bool(_Q_FORM.search(_QUANTITY.sub("", t)))
@@ -81,7 +89,8 @@ def extract_questions(analysis: Analysis) -> tuple[str, ...]:
             # the clause cutter drops the question mark: "能开专票吧？"
             sent = clause.sentence_text.rstrip()
             if not asks and sent.endswith(("？", "?")) and sent.rstrip("？? ").endswith(text) \
-                    and not _CHATTER.match(text + "？") and not _RHETORICAL.search(text) and not _INDIRECT.search(text):
+                    and not _CHATTER.match(text + "？") and not _RHETORICAL.search(text) and not _INDIRECT.search(text) \
+                    and not _DOC_REQUEST.match(text.strip()):
                 asks = True
             # "我就问一下，发票开专票还是普票": what follows an intro is asked even without 吗.
             if not asks and intro_sentence == clause.sentence and len(_strip(text)) >= 4 \

@@ -549,3 +549,57 @@ def test_fields_generic_nouns_after_used_are_not_competitors() -> None:
 def test_fields_document_name_stops_at_yixia() -> None:
     names = [d.name for d in find_documents("请法务审一下补充协议", LEX)]
     assert names == ["补充协议"]
+
+
+def test_fields_competitor_that_will_also_bid() -> None:
+    conv = _conv(("customer", "听说雨虹也要来投，他们价格压得很低"), ("customer", "我们的系统和AI侦测是比海康好的"))
+    assert extract_competitors(_an(conv), LEX) == ("东方雨虹", "海康威视")
+
+
+def test_fields_churn_asked_about_as_a_case_is_not_a_decision() -> None:
+    assert signal_level("churn", "如果不续费还能导出来吗", "去年的历史数据，") == "P2"
+
+
+def test_fields_a_sample_that_passed_is_not_a_blocker() -> None:
+    conv = _conv(("customer", "样品测试没问题，我们老板很满意"))
+    assert extract_blocker(_an(conv), [], LEX) is None
+
+
+def test_fields_time_said_alone_before_an_unpunctuated_commitment() -> None:
+    conv = _conv(("rep", "这样 后天下午三点前 我把正式方案和报价发您邮箱"), fmt="call_transcript")
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-14T15:00:00+08:00"
+
+
+def test_fields_a_rule_is_not_a_request_for_a_document() -> None:
+    conv = _conv(("customer", "这种外包合同要三家比价的"), ("rep", "好的，我明天把方案发您"))
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and "合同" not in a.text
+
+
+# fmt: off
+REQUEST_NOT_QUESTION = (
+    "你们能不能帮我们出一份可行性方案的初稿",
+    "能不能先发一份报价",
+    "发票还是跟上次一样开普票",
+    "但是别家报给我们的还是2.4",
+)
+# fmt: on
+
+
+@pytest.mark.parametrize("text", REQUEST_NOT_QUESTION)
+def test_fields_requests_and_statements_are_not_questions(text: str) -> None:
+    assert not is_question(text)
+
+
+def test_fields_traditional_chinese_is_read_and_answered_as_written() -> None:
+    conv = _conv(
+        ("customer", "價格比我們預期高不少，另外有沒有香港的認證？"),
+        ("rep", "價格我去跟我們區域經理申請一下，明天上午給您回覆新的報價單"),
+    )
+    sigs = [_sig(conv, 0, "價格比我們預期高不少", "price")]
+    f = extract_fields(conv, sigs, reference=REF, lexicons=LEX, find_times=find_times)
+    assert f.next_action is not None and f.next_action.due == "2026-01-13" and "報價單" in f.next_action.text
+    assert [(s.department, s.person) for s in f.support_needed] == [("销售部", "區域經理")]
+    assert f.customer_questions == ("有沒有香港的認證",)
+    assert f.blocker is not None and "價格" in f.blocker.text
