@@ -1046,11 +1046,21 @@ class PhraseDetector:
                         continue
                     e = m.end()
                     gaps.extend(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
-                # A slot never swallows a negation (预算没有冻结 is not 预算…冻结).
-                if negators is not None and any(b > a and negators.search(plain, a, b) for a, b in gaps):
+                # A slot never swallows a negation (预算没有冻结 is not 预算…冻结), but it may hold a
+                # word that only looks like one (尾款能不能缓一下, 价格是不是还能降).
+                if negators is not None and any(b > a and negators.search(plain, a, b) and self._gap_negated(plain, a, b)
+                                                for a, b in gaps):
                     continue
                 append((s, e, pid, e - s - sum(b - a for a, b in gaps)))
         return out
+
+    def _gap_negated(self, text: str, a: int, b: int) -> bool:
+        """A real negator in ``text[a:b]`` once words like 能不能 / 不好意思 are masked."""
+        if self._not_negators is None:
+            return True
+        lo, hi = max(0, a - 3), min(len(text), b + 3)
+        masked = self._not_negators.sub(lambda m: "\x00" * len(m.group()), text[lo:hi])
+        return self._negators is not None and self._negators.search(masked, a - lo, b - lo) is not None
 
     def _lexicon_signals(self, infos: list[_TurnInfo], compact: str, index: np.ndarray, soft: list[int],
                          pinyin: bool) -> list[RiskSignal]:
