@@ -95,7 +95,7 @@ def extract_fields(
         blocker=extract_blocker(analysis, signals, lexicons),
         next_action=extract_next_action(analysis, lexicons, commitments),
         support_needed=extract_support(analysis, lexicons, commitments),
-        customer_questions=extract_questions(analysis),
+        customer_questions=extract_questions(analysis, lexicons),
         competitors=extract_competitors(analysis, lexicons),
         rejection_reason=extract_rejection(analysis, signals),
         attachments=extract_attachments(analysis, lexicons),

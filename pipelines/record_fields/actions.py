@@ -30,7 +30,7 @@ _STRONG = re.compile(
 )
 _WEAK = re.compile(r"整理|准备|做好|安排|处理|跟进|问问|确认|约|换|调|送|到|去|出|填|签|寄回|核|改|补|跟您|给")
 _FIRST_PERSON = re.compile(r"我|咱们|咱|我们|本人")
-_DONE = re.compile(r"已经|已|刚刚?|上周|昨天|^之前|前天|上次|去年|刚才|早就|(?:发|给|寄|送|开|做|交)(?:您|你)?(?:邮箱|微信|群里)?了$|"
+_DONE = re.compile(r"已经|已(?![\u4e00-\u9fff]{1,3}的)|刚刚?|上周|昨天|^之前|前天|上次|去年|刚才|早就|(?:发|给|寄|送|开|做|交)(?:您|你)?(?:邮箱|微信|群里)?了$|"
                    r"(?:拜访|去|见|发|谈|聊|打|送|寄|给|问|查|看)了(?!解)")
 _ASKS_CUSTOMER = re.compile(r"请您|麻烦您|您把|您先|(?<![发给])您看|您拍|您这边|发我|给我|告诉我|您方便|您帮|帮忙引荐|您直接|(?<!给)您确认|"
                             r"找我|问我|^(?:您|你)(?!放心)|我是|我这边是")
@@ -124,6 +124,9 @@ _REPORT = re.compile(r"汇报|请示|需要.{0,6}支持|请您(?:批|审|定)|�
 _TO_ADDRESSEE = re.compile(r"(?:发|给|交|报|跟|向|和)您|您(?:过目|审|批|定)")
 
 
+_SENDS = re.compile(r"发|传|给您|给你")
+
+
 def internal_addressee(analysis: Analysis) -> str | None:
     """The rep's own manager when the conversation is a rep's report to them ("王总：…跟您汇报"):
     an e-mail from the rep that opens with a manager's title and asks for support or approval."""
@@ -142,12 +145,17 @@ def find_commitments(analysis: Analysis) -> list[Commitment]:
     whatever goes to "您" is internal too)."""
     out: list[Commitment] = []
     to_manager = internal_addressee(analysis) is not None
+    turns = analysis.conversation.turns
     for view in analysis.turns:
         if view.turn.speaker != "rep":
             continue
+        sent_next = any(t.kind in ("file", "image") and t.speaker == "rep"
+                        for t in turns[view.turn.index + 1:view.turn.index + 3])
         for i, c in enumerate(view.clauses):
             if not _is_commitment(c) and not (_is_internal(c.text) and _FIRST_PERSON.search(c.text)):
                 continue
+            if sent_next and not c.times and i == len(view.clauses) - 1 and _SENDS.search(c.text):
+                continue  # "验收单我发群里" + the file itself: already done
             internal = _is_internal(c.text) or (to_manager and bool(_TO_ADDRESSEE.search(c.text)))
             out.append(Commitment(c, c.text, _due_for(view, i), internal))
     return out
@@ -313,6 +321,9 @@ _ENGINEER = re.compile(r"(?:让|安排|派|请|找|带)(?:我们|咱们)?的?[\u
 _DEPT_PERSON = re.compile(r"(?:我们|咱们|公司|让|带|派|安排|叫|请|找|跟|和)(?:我们|咱们)?的?"
                           r"(技术|实施|售后|质量|品质|质检|财务|法务|产品|研发|设计|交付|客服|商务|供应链|物流|生产|工程|售前)"
                           r"(?:部|部门|中心)?的(?:同事)?((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:工程师|工|总|经理|主管|总监|老师))")
+# What a rep says when turning to a colleague.
+_ASKS_COLLEAGUE = re.compile(r"让|找|请|跟|和|同|问|申请|协调|安排|需要|汇报|报给|报到|催|确认|商量|沟通|联系|带|叫|派|"
+                             r"拉上|转给|交给|提交|审|批|出一?[份个版]|核|评估|测算|支持|帮")
 _SITE_DEPT = {"工厂": "生产部", "生产": "生产部", "生产线": "生产部", "车间": "生产部", "仓库": "供应链部", "物流": "供应链部"}
 _CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|贵|您|你|他们|客户)(?:公司|集团|单位|厂|院|校)?(?:的|那边的?|这边的?)?$")
 _SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监))[：:，,]")
@@ -354,11 +365,14 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 continue
             due = _due_for(view, i)
             dept_spans: list[tuple[int, int]] = []
+            asks = bool(_ASKS_COLLEAGUE.search(text))
             if dept_re is not None:
                 for m in dept_re.finditer(text):
                     dept_spans.append(m.span())
                     if _CUSTOMER_SIDE.search(text[max(0, m.start() - 6):m.start()]):
                         continue
+                    if not asks:
+                        continue  # "财务那边周四前能打款": news about a department, not a request
                     alias = m.group(0)
                     dept = lex.canonical_department(alias)
                     person = None
@@ -392,7 +406,8 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                     dept_spans.append(m.span())
             for m in _ANY_DEPT.finditer(text):
                 if not any(a < m.end(1) and m.start(1) < b for a, b in dept_spans):
-                    add(lex.canonical_department(m.group(1)) or m.group(1), None, c, due)
+                    pm = _PERSON_AFTER_DEPT.match(text[m.end():])
+                    add(lex.canonical_department(m.group(1)) or m.group(1), pm.group(1) if pm else None, c, due)
             for m in _ENGINEER.finditer(text):
                 if not any(a < m.end() and m.start() < b for a, b in dept_spans):
                     add("技术部", m.group(1), c, due)

@@ -39,7 +39,8 @@ _FINAL = re.compile(r"不要了|取消|终止|不做了|不考虑|不续|不需�
 _PAY_DOC = re.compile(r"发票|票据|单据|收据")
 _PAY_HALT = re.compile(r"暂停支付|停止支付|停付|不付|先压着|压着|冻结|冻着|拒付|扣着|不给钱")
 _PAY_REQUEST = re.compile(r"申请|能不能|可不可以|商量|希望|麻烦")
-_PAY_SERIOUS = re.compile(r"承兑|汇票|会票|没钱|资金链|(?:推|拖|延|压)(?:到|至|后)?.{0,4}[一二三四五六七八九十\d]+月|几个月|半年")
+_PAY_SERIOUS = re.compile(r"承兑|汇票|会票|没钱|资金链|(?:调整|延长|改|推迟|延)(?:为|到|至|成).{0,6}(?:90|120|150|180|九十|一百二十?|一百五十?|一百八十?)天|[三四五六]个月|(?:推|拖|延|压)(?:到|至|后)?.{0,4}[一二三四五六七八九十\d]+月|几个月|半年|"
+                           r"(?:要到|等到)[一二三四五六七八九十\d]+月份?(?:才|再|以后)")
 
 _BUDGET_SERIOUS = re.compile(r"冻结|砍|削减|执行完|用完|花完|没有预算|没预算|没钱|先停|停了|取消|没批|批不下来|只剩|暂停|砍了")
 _PROC_ROUTINE = re.compile(r"比价|比选|三家|磋商|询价|走个?流程")
@@ -52,7 +53,7 @@ _DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
 _SAMPLE_OK = re.compile(r"没问题|通过了?|合格|不错|满意|挺好|很好|可以了|OK|ok|收到了")
 _ASKS_IF = re.compile(r"如果|要是|假如|万一|的话")
 _WORRY = re.compile(r"担心|顾虑")
-_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|(?<!有)没有|缺")
+_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|(?<!有)没有|缺|发我|给我|发一下|发过来|提供|寄")
 
 
 def signal_level(category: str, quote: str, before: str = "", after: str = "") -> Level:
@@ -87,7 +88,7 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
             return "P2"
         return "P1" if _PAY_SERIOUS.search(quote) else "P2"
     if category == "budget":
-        return "P1" if _BUDGET_SERIOUS.search(quote + after) else "P2"
+        return "P1" if _BUDGET_SERIOUS.search(quote + after) or _PAY_SERIOUS.search(quote + after) else "P2"
     if category == "procurement":
         if _PROC_ROUTINE.search(quote):
             return "P2"

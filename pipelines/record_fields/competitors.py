@@ -60,8 +60,27 @@ def _extend(text: str, end: int) -> int:
     return end + m.end() if m else end
 
 
+# "能跟企业微信打通吗", "我们是钉钉的服务商": a platform to integrate with, not a competitor.
+_INTEGRATION_BEFORE = re.compile(r"(?:跟|和|与|同|接入|对接|打通|集成|嵌入|基于|在)$")
+_INTEGRATION_AFTER = re.compile(r"^(?:的)?(?:打通|对接|集成|同步|互通|接口|的服务商|服务商|生态|里面?|上面?|账号|群)")
+
+
+def _integration_only(mentions: list[tuple[str, int, int]]) -> bool:
+    """True when every mention of a name sits in an integration context and at least one is
+    explicitly an integration ("打通", "对接", "服务商")."""
+    explicit = False
+    for text, start, end in mentions:
+        before, after = text[max(0, start - 3):start], text[end:end + 4]
+        if not (_INTEGRATION_BEFORE.search(before) or _INTEGRATION_AFTER.match(after)):
+            return False
+        explicit = explicit or bool(re.match(r"^(?:的)?(?:打通|对接|集成|同步|互通|接口|的?服务商)", after)) \
+            or bool(re.search(r"(?:打通|对接|集成|接入)$", before))
+    return explicit
+
+
 def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ...]:
     found: list[str] = []
+    mentions: dict[str, list[tuple[str, int, int]]] = {}
     pattern = lex.competitor_re
     for view in analysis.turns:
         text = view.turn.text
@@ -90,6 +109,7 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                 if ext > end and not text[end:ext].isdigit():
                     name = lex.canonical_competitor(text[start:ext])
                 found.append(name)
+                mentions.setdefault(name, []).append((text, start, ext))
         for rx in _DISCOVER:
             for m in rx.finditer(text):
                 cand = m.group(1)
@@ -105,4 +125,5 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                 # else a longer name that starts with a known one ("清风源" vs 清风): dedupe keeps it
                 if len(cand) >= 2:
                     found.append(lex.canonical_competitor(cand))
+    found = [n for n in found if n not in mentions or not _integration_only(mentions[n])]
     return dedupe_names(found, threshold=95.0)

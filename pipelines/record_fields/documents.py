@@ -137,7 +137,7 @@ def _clean(raw: str) -> str:
 
 
 # Words whose first or last character is a moving verb but which move nothing ("配送商", "交期").
-_NOT_MOVING = re.compile(r"配送|运送|递送|发展|开发|发生|发现|发布|交期|交通|交流|出现|出差|出问题|出错|出事|给力|供给|送礼")
+_NOT_MOVING = re.compile(r"(?:都|已经?|早就?)签(?:了|过|好了)|配送|运送|递送|发展|开发|发生|发现|发布|交期|交通|交流|出现|出差|出问题|出错|出事|给力|供给|送礼")
 
 
 def _moving(sentence: str) -> bool:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 
-from pipelines.record_fields.lexicons import dedupe_names
+from pipelines.record_fields.documents import find_documents
+from pipelines.record_fields.lexicons import FieldLexicons, dedupe_names
 from pipelines.record_fields.text import Analysis, Clause
 
 __all__ = ["extract_questions", "is_question"]
 
 _Q_FORM = re.compile(
-    r"吗|[么呢没嘛][？?]?$|有没有|能不能|可不可以|需不需要|是不是|会不会|要不要|(?<![现正存实所自])在不在|行不行|好不好|"
+    r"吗|[么呢没嘛][？?]?$|(?:对|是|没错)吧[？?]?$|(?:能|可以|没问题|行|应该)[^，,。]{0,6}吧[？?]?$|有没有|能不能|可不可以|需不需要|是不是|会不会|要不要|(?<![现正存实所自])在不在|行不行|好不好|"
     r"对不对|认不认|包不包|用不用|签不签|来不来|够不够|能否|是否|多少|多久|多长时间|"
     r"几[个天年家台套次号点周月]|怎么|什么时候|什么价|什么标准|什么区间|什么优势|什么区别|哪[个家里些儿天位种]|为什么|如何|"
     r"(?<!的)还是(?![很挺都比不要会得可没也跟和按照老像\d])[^，,。]{1,8}(?<![的了])$"
@@ -25,6 +26,7 @@ _Q_FORM = re.compile(
 _QUANTITY = re.compile(r"好几|十几|几十|几百|几千|几万|没几|几乎|多少钱都|多少都|多少.{0,3}多少")
 _RHETORICAL = re.compile(r"到底怎么|怎么(?:搞|管|做事|弄)的|搞什么|怎么回事|怎么敢|怎么可能|哪有|难道|哪能|怎么好意思|凭什么|有什么用|怎么说呢|万一|谁知道|不知道怎么")
 _INDIRECT = re.compile(r"(?:能不能|是否|会不会|行不行|[能批]下来).{0,8}(?:要?看|得看|取决于|不一定|不好说|说不准)|"
+                       r"^(?:请|烦请|麻烦|务必).{0,24}(?:确认|告知|回复|答复|说明|反馈|回函).{0,6}(?:是否|能否|有没有|可否)|"
                        r"^(?:看看?|试试|建议.{0,8}看)(?:能不能|是否|有没有|可不可以|能否)")
 _CHATTER = re.compile(r"^(?:(?:喂\s*)?(?:请问)?是[\u4e00-\u9fff]{0,2}(?:小[\u4e00-\u9fff]|经理|总|工|老师|主任|主管|姐|哥)吗|在吗|是吗|好吗|对吗|行吗|是吧|对吧|好吧|真的吗|怎么了|怎么样|你说呢|明白吗|收到吗|可以吗|懂吗)[？?]?$")
 _LEAD = re.compile(
@@ -70,8 +72,17 @@ def _topic_from_rep(analysis: Analysis, clause: Clause) -> str | None:
     return None
 
 
-def extract_questions(analysis: Analysis) -> tuple[str, ...]:
-    """The customer's questions, in order, de-duplicated."""
+# "MSDS和报价中午之前能发我吗": asks for documents to be sent, a request rather than a question.
+_SEND_TO_ME = re.compile(r"(?:发|给|寄|传|提供)(?:我|我们|一下|过来|一份|一个|给我)")
+
+
+def _asks_for_documents(text: str, lex: FieldLexicons | None) -> bool:
+    return lex is not None and bool(_SEND_TO_ME.search(text)) and bool(find_documents(text, lex))
+
+
+def extract_questions(analysis: Analysis, lex: FieldLexicons | None = None) -> tuple[str, ...]:
+    """The customer's questions, in order, de-duplicated (without requests to send documents when
+    ``lex`` is given)."""
     out: list[str] = []
     for view in analysis.turns:
         turn = view.turn
@@ -98,6 +109,8 @@ def extract_questions(analysis: Analysis) -> tuple[str, ...]:
                 asks = True
             if _INTRO.search(text) and len(text) <= 12:
                 intro_sentence = clause.sentence
+            if asks and _asks_for_documents(text, lex):
+                asks = False
             if asks:
                 q = _strip(text)
                 if len(q) <= 6 and (_REFERS_BACK.match(q) or len(q) <= 3):

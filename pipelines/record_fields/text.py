@@ -129,6 +129,8 @@ def _to_due(m: Any, offset: int, reference: datetime, previous: Due | None) -> D
     value: datetime = m.value
     clock = value.timetz().replace(tzinfo=None) if m.granularity == "datetime" else None
     day = value.date()
+    if day < reference.date():
+        return None  # "上周已经验收完了": a past day is never a due
     # "明天上午把方案报给大区 下午给您回电话": the bare 下午 is tomorrow afternoon.
     if (previous is not None and day == reference.date() and previous.day != day
             and _BARE_PART.match(text) and not _DAY_WORD.search(text.replace("下班", ""))):

@@ -603,3 +603,54 @@ def test_fields_traditional_chinese_is_read_and_answered_as_written() -> None:
     assert [(s.department, s.person) for s in f.support_needed] == [("销售部", "區域經理")]
     assert f.customer_questions == ("有沒有香港的認證",)
     assert f.blocker is not None and "價格" in f.blocker.text
+
+
+def test_fields_integration_platform_is_not_a_competitor() -> None:
+    conv = _conv(("customer", "我们客户资料都在企业微信里，你们能跟企业微信打通吗"),
+                 ("customer", "另外销售易的人也来找过我们"))
+    assert extract_competitors(_an(conv), LEX) == ("销售易",)
+    conv = _conv(("customer", "老板想换成钉钉，你们能跟钉钉打通吗"))  # also a substitute: stays
+    assert extract_competitors(_an(conv), LEX) == ("钉钉",)
+
+
+def test_fields_already_produced_is_not_already_done() -> None:
+    conv = _conv(("rep", "好的 我今天先让工厂停产 把已生产的数量和金额算出来明天上午发您"))
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-13" and "数量" in a.text
+
+
+def test_fields_past_days_are_not_dues_and_sent_files_are_done() -> None:
+    conv = _conv(("rep", "设备上周已经全部验收完了，验收单我发群里"), ("rep", ""), ("rep", "原件明天寄给您"),
+                 files={1: "验收单.pdf"})
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-13" and "原件" in a.text
+
+
+def test_fields_terms_pushed_to_four_months_are_serious() -> None:
+    assert signal_level("payment", "付款账期由月结60天调整为月结120天") == "P1"
+    assert signal_level("payment", "财务那边要求月结九十天") == "P2"
+    assert signal_level("payment", "这笔款要到3月份才能付") == "P1"
+    assert signal_level("budget", "公司这边年底资金比较紧", after="，这笔款要到3月份才能付") == "P1"
+
+
+def test_fields_support_needs_an_ask_and_keeps_the_named_person() -> None:
+    conv = _conv(("rep", "理赔我查了 财务那边这周四之前能打款"),
+                 ("rep", "我让我们运营部的老周跟您对接"),
+                 ("rep", "价格这块我回去找我们区域总监申请个特价"))
+    support = extract_support(_an(conv), LEX)
+    assert [(s.department, s.person) for s in support] == [("运营部", "老周"), ("销售部", "区域总监")]
+
+
+def test_fields_document_requests_and_confirmations() -> None:
+    conv = _conv(("customer", "你们那款齿轮油的MSDS和报价中午之前能发我吗"), ("customer", "另外是200升一桶的对吧"),
+                 ("customer", "进场费按我们的标准来，你们能接受吧"),
+                 ("customer", "请贵司于1月30日前书面确认是否接受"))
+    an = _an(conv)
+    assert extract_questions(an, LEX) == ("是200升一桶的对吧", "进场费按我们的标准来，你们能接受吧")
+    b = extract_blocker(an, [], LEX)
+    assert b is not None and b.level == "P3" and "MSDS" in b.text
+
+
+def test_fields_signed_contract_is_not_an_attachment() -> None:
+    conv = _conv(("rep", "合同都签了，样板间也铺了"))
+    assert extract_attachments(_an(conv), LEX) == ()
