@@ -198,6 +198,8 @@ class ContextRules:
         pinyin_words: two-character words the pinyin pass may match by sound alone (招标 →
             招镖); shorter-than-three-character homophones of anything else are ignored, since
             most two-character words have common homophones (解约/节约, 天价/添加).
+        rhetorical_cues: negators that ask rather than deny when their sentence ends in a
+            question particle (你们不是被通报过吗？ affirms the report).
         negation_window: how many characters before a hit are searched for a negator.
     """
 
@@ -214,6 +216,7 @@ class ContextRules:
     pinyin_words: tuple[str, ...] = ()
     pinyin_skip_lists: tuple[str, ...] = ()
     pinyin_function_chars: str = ""
+    rhetorical_cues: tuple[str, ...] = ()
     negation_window: int = 4
     long_window: int = 12
 
@@ -879,6 +882,7 @@ class PhraseDetector:
         self._relay = _combined(ctx.relay_cues, lists)
         self._answer_denials = _combined(ctx.answer_denials, lists)
         self._conditionals = _combined(ctx.conditionals, lists)
+        self._rhetorical = _combined(ctx.rhetorical_cues, lists)
 
     @property
     def version(self) -> str:
@@ -1121,8 +1125,9 @@ class PhraseDetector:
         if negators is not None and negators.search(text, max(lo, info.start), s) is not None:
             clause_start = breaks.start(s, info.start)
             if self._negated(text[max(clause_start, s - self._window):s], text[s:e]):
-                return False
-            if (self._long_negators is not None
+                if not self._rhetorical_question(text, clause_start, s, e, info, sentence_breaks):
+                    return False
+            elif (self._long_negators is not None
                     and self._long_negators.search(text, max(clause_start, lo), s)):
                 return False
         # A denial right after it (太贵倒不至于); denial cues never span a sentence end.
@@ -1149,6 +1154,15 @@ class PhraseDetector:
         if not rep_turn:
             return entry.speaker != "rep"
         return self._rep_keeps(h, info, text, entry, sent_start, s)
+
+    def _rhetorical_question(self, text: str, clause_start: int, s: int, e: int, info: _TurnInfo,
+                             sentence_breaks: _Bounds) -> bool:
+        """你们不是说好周三到吗？: the negator asks a question that affirms the hit."""
+        if self._rhetorical is None or not self._rhetorical.search(text, max(clause_start, s - 12), s):
+            return False
+        end = sentence_breaks.end(e - 1, info.end)
+        tail = text[e:min(end, e + 24)].rstrip("?？!！。 \n")
+        return tail.endswith(("吗", "嘛", "么"))
 
     def _excluded(self, rx: re.Pattern[str] | None, text: str, lo: int, hi: int) -> bool:
         """An exclusion found in the window, unless it is itself negated (不能接受 is not 能接受)."""
