@@ -55,9 +55,16 @@ def asr_options(settings: Settings):  # noqa: ANN201 - pipelines.asr is imported
     from pipelines.asr import AsrOptions
 
     a = settings.asr
+    hotwords: tuple[str, ...] = ()
+    if a.hotwords:
+        # The domain dictionary's nouns (jieba format "word freq tag"), most frequent first.
+        path = settings.detector.lexicon_dir / "jieba_user_dict.txt"
+        rows = [line.split() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        nouns = sorted((r for r in rows if len(r) >= 3 and r[2] == "n"), key=lambda r: -int(r[1]))
+        hotwords = tuple(r[0] for r in nouns[:40])
     return AsrOptions(model=a.model, device=a.device, compute_type=a.compute_type, language=a.language,
                       beam_size=a.beam_size, cpu_threads=a.cpu_threads, batch_size=a.batch_size, vad=a.vad,
-                      max_duration_s=a.max_duration_s, rep_channel=a.rep_channel,
+                      max_duration_s=a.max_duration_s, rep_channel=a.rep_channel, hotwords=hotwords,
                       cache_dir=settings.model_cache_dir)
 
 
