@@ -55,20 +55,9 @@ def add_parser(subparsers: Any) -> None:  # argparse's _SubParsersAction is priv
 
 def build_options(settings: Settings, args: argparse.Namespace | None = None) -> AsrOptions:
     """AsrOptions from ``settings.asr``, with command-line overrides."""
-    asr = settings.asr
-    options = AsrOptions(
-        model=asr.model,
-        device=asr.device,
-        compute_type=asr.compute_type,
-        language=asr.language,
-        beam_size=asr.beam_size,
-        cpu_threads=asr.cpu_threads,
-        batch_size=asr.batch_size,
-        vad=asr.vad,
-        max_duration_s=asr.max_duration_s,
-        rep_channel=asr.rep_channel,
-        cache_dir=settings.model_cache_dir,
-    )
+    from nlp_service.stages import asr_options
+
+    options: AsrOptions = asr_options(settings)
     if args is None:
         return options
     overrides: dict[str, Any] = {}
