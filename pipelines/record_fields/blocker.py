@@ -164,6 +164,46 @@ def _p3_parts(analysis: Analysis, lex: FieldLexicons) -> list[BlockerPart]:
     return parts
 
 
+# "我们对比过旺旺的同类产品，你们的报价有竞争力，这块没问题": settled in the same sentence.
+_SETTLED = re.compile(r"^[^。！？!?；;\n]{0,24}?(?:(?:这块|这个|这方面|这点)(?:都|也|倒)?没问题|有竞争力|(?:完全)?可以接受|"
+                      r"不是问题|不是重点|不成问题)")
+_CONTRAST = re.compile(r"但|不过|可是|就是|只是|然而")
+
+
+def _resolved(analysis: Analysis, s: SignalLike) -> bool:
+    """True when the words right after the signal settle it in our favour (no "但是" between)."""
+    view = analysis.view(s.turn)
+    if view is None:
+        return False
+    tail = view.turn.text[s.end:s.end + 40]
+    m = _SETTLED.match(tail)
+    return m is not None and not _CONTRAST.search(tail[:m.start(0) + len(m.group(0))])
+
+
+def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons) -> list[BlockerPart]:
+    """Customer clauses that voice a sticking point (``lex.blocker_cues``) in which the detector
+    found nothing: a safety net for its misses. A negation before the cue cancels it."""
+    if not lex.blocker_cues:
+        return []
+    spans = [(s.turn, s.start, s.end) for s in signals]
+    parts: list[BlockerPart] = []
+    for c in analysis.by_speaker("customer", "unknown"):
+        if any(t == c.turn and a < c.end and b > c.start for t, a, b in spans):
+            continue
+        for level, rx in lex.blocker_cues:
+            m = rx.search(c.text)
+            if m is None:
+                continue
+            if lex.blocker_negation is not None and lex.blocker_negation.search(c.text[:m.start()]):
+                continue
+            if _ASKS_IF.search(c.text[:m.start()]) and re.search(r"[吗？?]", c.sentence_text):
+                continue  # "如果分期的话利息怎么算": a question about a case
+            parts.append(BlockerPart(level, c.turn, c.start,  # type: ignore[arg-type]
+                                     _part_text(analysis, c.turn, c.start, c.end, c.text)))
+            break
+    return parts
+
+
 def _join(parts: Sequence[BlockerPart], limit: int = 3) -> str:
     texts: list[str] = []
     for p in parts:
@@ -183,15 +223,20 @@ def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: Fiel
     report e-mail, a rep e-mail that restates the objection). Without signals, a required
     compliance document or a voiced worry is a P3 blocker.
     """
-    customer = [s for s in signals if s.speaker in ("customer", "unknown")]
-    chosen = customer or [s for s in signals if s.speaker == "rep"]
+    customer = [s for s in signals if s.speaker in ("customer", "unknown") and not _resolved(analysis, s)]
+    chosen = customer or [s for s in signals if s.speaker == "rep" and not _resolved(analysis, s)]
     parts = [
         BlockerPart(signal_level(s.category, *_signal_context(analysis, s)), s.turn, s.start,
                     _part_text(analysis, s.turn, s.start, s.end, s.quote))
         for s in chosen
     ]
+    cues = _cue_parts(analysis, chosen, lex)
     if not parts:
-        parts = _p3_parts(analysis, lex)
+        parts = cues or _p3_parts(analysis, lex)
+    elif cues:
+        # The detector's signals lead; a missed cue only counts when it is more severe.
+        best = min(LEVELS.index(p.level) for p in parts)
+        parts += [p for p in cues if LEVELS.index(p.level) < best]
     final = _final_rejection(analysis)
     if final is not None and not any(p.level == "P0" for p in parts):
         parts.append(final)

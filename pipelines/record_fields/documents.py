@@ -162,12 +162,20 @@ def _file_name(name: str) -> str:
     return _FILE_EXT.sub("", name.strip())
 
 
+# "发票还是开普票", "能开专票吗": the kind of invoice for an order, not a document sent.
+_INVOICE_KIND = re.compile(r"[专普]票")
+_SENDS_TO = re.compile(r"(?:发|寄|给|传)(?:您|你|我)|附件|邮箱|重开|补开")
+
+
 def documents_in(text: str, lex: FieldLexicons, *, require_context: bool = True) -> list[DocMention]:
     out: list[DocMention] = []
     for offset, sentence, moving in _context_lines(text):
         if require_context and not moving:
             continue
+        invoice_kind = bool(_INVOICE_KIND.search(sentence)) and not _SENDS_TO.search(sentence)
         for d in find_documents(sentence, lex):
+            if invoice_kind and d.name == "发票":
+                continue
             out.append(DocMention(d.name, offset + d.start, offset + d.end))
         for t in _TITLE.finditer(sentence):
             out.append(DocMention(t.group(1), offset + t.start(1), offset + t.end(1)))

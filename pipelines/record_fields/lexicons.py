@@ -54,6 +54,9 @@ class FieldLexicons:
         sample_pattern: a customer who must see or test a sample first (also a P3 blocker).
         document_aliases: alias -> canonical document name.
         manager_titles: titles of the rep's own managers (requests to them go to 销售部).
+        blocker_cues: (level, pattern) pairs for customer phrasings of a sticking point, most
+            severe first; a safety net under the risk detector (``fields/blockers.yaml``).
+        blocker_negation: words that cancel a cue when they come before it in its clause.
         version: the lexicon version, echoed into results.
         competitor_re: one alternation of every competitor alias, longest first.
         department_re: one alternation of every department alias, longest first.
@@ -70,6 +73,8 @@ class FieldLexicons:
     sample_pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     document_aliases: Mapping[str, str] = field(default_factory=_empty)
     manager_titles: tuple[str, ...] = ()
+    blocker_cues: tuple[tuple[str, re.Pattern[str]], ...] = field(default=(), repr=False, compare=False)
+    blocker_negation: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     version: str = "0"
     competitor_re: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     department_re: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -221,8 +226,31 @@ def _load_departments(path: Path) -> dict[str, Any]:
     }
 
 
+def _load_blockers(path: Path) -> dict[str, Any]:
+    data = _read_yaml(path)
+    cues = data.get("cues") or {}
+    if not isinstance(cues, dict):
+        raise FieldLexiconError(f"{path}: 'cues' must map levels to lists of patterns")
+    out: list[tuple[str, re.Pattern[str]]] = []
+    for level in ("P0", "P1", "P2", "P3"):
+        for raw in _str_list(cues.get(level), path, f"cues.{level}"):
+            try:
+                out.append((level, re.compile(raw)))
+            except re.error as exc:
+                raise FieldLexiconError(f"{path}: cues.{level}: {raw!r} is not a valid pattern: {exc}") from exc
+    unknown = set(cues) - {"P0", "P1", "P2", "P3"}
+    if unknown:
+        raise FieldLexiconError(f"{path}: unknown levels {sorted(unknown)} (use P0–P3)")
+    negation = data.get("negation")
+    try:
+        neg = re.compile(str(negation)) if negation else None
+    except re.error as exc:
+        raise FieldLexiconError(f"{path}: 'negation' is not a valid pattern: {exc}") from exc
+    return {"blocker_cues": tuple(out), "blocker_negation": neg, "blockers_version": str(data.get("version", "0"))}
+
+
 def load_field_lexicons(directory: Path | None = None) -> FieldLexicons:
-    """Load ``fields/competitors.yaml``, ``fields/documents.yaml`` and ``fields/departments.yaml``.
+    """Load ``fields/competitors.yaml``, ``documents.yaml``, ``departments.yaml`` and ``blockers.yaml``.
 
     Args:
         directory: the lexicon directory (``lexicons/``); its ``fields/`` subfolder is read.
@@ -237,7 +265,7 @@ def load_field_lexicons(directory: Path | None = None) -> FieldLexicons:
     parts: dict[str, Any] = {}
     versions = []
     for name, loader in (("competitors", _load_competitors), ("documents", _load_documents),
-                         ("departments", _load_departments)):
+                         ("departments", _load_departments), ("blockers", _load_blockers)):
         path = base / f"{name}.yaml"
         if path.exists():
             loaded = loader(path)

@@ -71,7 +71,7 @@ def _an(conv: Conversation):  # noqa: ANN202
 
 
 def test_fields_lexicons_load_with_versions_and_aliases() -> None:
-    assert LEX.version.count("+") == 2
+    assert LEX.version.count("+") == 3
     assert LEX.canonical_department("技术支持部") == "技术部"
     assert LEX.canonical_department("技术支持中心") == "技术部"  # not listed: rapidfuzz
     assert LEX.canonical_department("法务") == "法务部"
@@ -654,3 +654,56 @@ def test_fields_document_requests_and_confirmations() -> None:
 def test_fields_signed_contract_is_not_an_attachment() -> None:
     conv = _conv(("rep", "合同都签了，样板间也铺了"))
     assert extract_attachments(_an(conv), LEX) == ()
+
+
+# fmt: off
+CUE_CASES = (
+    ("三十八万有点超我们预期了", "P2"),
+    ("我们这边想做九十天的信用证", "P2"),
+    ("这个季度会分百分之三十的量过去", "P1"),
+    ("这批的货款我先压着不付了", "P0"),
+    ("这个项目上面定了 要走公开招标", "P1"),
+    ("不是价格太高的问题", None),        # negated
+    ("招标文件下周发您", None),          # neutral talk with a risk word
+    ("如果分期的话利息怎么算？", None),   # a question about a case
+)
+# fmt: on
+
+
+@pytest.mark.parametrize(("text", "level"), CUE_CASES, ids=[c[0] for c in CUE_CASES])
+def test_fields_blocker_cues_catch_what_the_detector_missed(text: str, level: str | None) -> None:
+    conv = _conv(("customer", text))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert (b.level if b else None) == level
+
+
+def test_fields_blocker_cue_raises_a_milder_signal() -> None:
+    conv = _conv(("customer", "焊缝开裂的不良率到了百分之三"), ("customer", "采购那边这个季度会分一半的量给二供"))
+    b = extract_blocker(_an(conv), [_sig(conv, 0, "焊缝开裂的不良率到了百分之三", "trust")], LEX)
+    assert b is not None and b.level == "P1" and b.turn == 1
+
+
+def test_fields_signal_settled_in_its_sentence_is_not_a_blocker() -> None:
+    conv = _conv(("customer", "价格方面我们对比过旺旺的同类产品，你们的报价有竞争力，这块没问题"))
+    sig = _sig(conv, 0, "价格方面我们对比过旺旺的同类产品", "competitor")
+    assert extract_blocker(_an(conv), [sig], LEX) is None
+    conv = _conv(("customer", "我们对比过旺旺的，但你们贵了一成，这块没问题的话就下单"))
+    sig = _sig(conv, 0, "我们对比过旺旺的", "competitor")
+    assert extract_blocker(_an(conv), [sig], LEX) is not None
+
+
+def test_fields_invoice_kind_is_not_an_attachment() -> None:
+    conv = _conv(("customer", "发票还是跟上次一样开普票"), ("rep", "好的，我把发票寄给您"))
+    assert extract_attachments(_an(conv), LEX) == ("发票",)
+    conv = _conv(("customer", "发票还是跟上次一样开普票"))
+    assert extract_attachments(_an(conv), LEX) == ()
+
+
+def test_fields_blocker_cue_lexicon_errors_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "fields").mkdir()
+    (tmp_path / "fields" / "blockers.yaml").write_text("cues:\n  P1: ['(unclosed']\n", encoding="utf-8")
+    with pytest.raises(FieldLexiconError, match="blockers.yaml"):
+        load_field_lexicons(tmp_path)
+    (tmp_path / "fields" / "blockers.yaml").write_text("cues:\n  P5: [x]\n", encoding="utf-8")
+    with pytest.raises(FieldLexiconError, match="P5"):
+        load_field_lexicons(tmp_path)
