@@ -1124,7 +1124,10 @@ class PhraseDetector:
         lo = s - self._long_window if s > self._long_window else 0
         if negators is not None and negators.search(text, max(lo, info.start), s) is not None:
             clause_start = breaks.start(s, info.start)
-            if self._negated(text[max(clause_start, s - self._window):s], text[s:e]):
+            # Three more characters are read so a word like 能不能 is seen whole, but only a
+            # negator reaching into the window counts.
+            left = text[max(clause_start, s - self._window - 3):s]
+            if self._negated(left, text[s:e], window=self._window):
                 if not self._rhetorical_question(text, clause_start, s, e, info, sentence_breaks):
                     return False
             elif (self._long_negators is not None
@@ -1173,15 +1176,15 @@ class PhraseDetector:
                 return True
         return False
 
-    def _negated(self, left: str, cue: str = "") -> bool:
+    def _negated(self, left: str, cue: str = "", window: int | None = None) -> bool:
         if not left or self._negators is None:
             return False
         if self._not_negators is not None:
-            left = self._not_negators.sub("\x00", left)
+            left = self._not_negators.sub(lambda m: "\x00" * len(m.group()), left)
         last = None
         for m in self._negators.finditer(left):
             last = m
-        if last is None:
+        if last is None or (window is not None and last.end() <= len(left) - window):
             return False
         # 不降我们就换: the negation belongs to a condition, not to the cue.
         return not (self._conditionals is not None and self._conditionals.search(left + cue, last.end()))

@@ -200,6 +200,21 @@ POSITIVES = (
     ("这个月的货款得往后拖一拖", "payment"),
     ("我们只能开六个月的商业承兑", "payment"),
     ("公司账户被冻结了", "payment"),
+    # round 2 (issue 3): general shapes, not phrasings
+    ("这个价我没法跟财务开口", "price"),
+    ("你们的年费一年比一年狠", "price"),
+    ("经费还在走审批，先别报价", "budget"),
+    ("学校账面上能动的钱就那么点", "budget"),
+    ("新供应商要先过半年的考核期", "procurement"),
+    ("单子先hold一下，等通知", "decision_delay"),
+    ("需提交董事会审议后再行答复", "decision_delay"),
+    ("我们手上还有两家在聊", "competitor"),
+    ("以后的单子只能给中标的那家了", "churn"),
+    ("我们已经在物色新的服务商", "churn"),
+    ("第三次收到发错的货了", "trust"),
+    ("交付进度一直滞后", "trust"),
+    ("款可能要排到下月中旬", "payment"),
+    ("发票到了也得排队付", "payment"),
 )
 
 NEGATIVES = (
@@ -220,6 +235,14 @@ NEGATIVES = (
     "你们有没有同行业的案例",
     "不好意思，刚在开会",
     "谢谢，收到",
+    # round 2 near misses
+    "价格就按上次的来吧",
+    "不着急，你们慢慢做方案",
+    "我司暂无更换供应商的计划",
+    "别家再便宜我们也不会换",
+    "我问问你们有没有分期付款的方式",
+    "韵达我们早就不用了，现在全是你们在发",
+    "我们自己的车队运力不够，所以找你们",
 )
 # fmt: on
 
@@ -273,6 +296,24 @@ def test_keywords_conditional_negation_still_signals(detector: PhraseDetector) -
 def test_keywords_slot_never_swallows_a_negation(detector: PhraseDetector) -> None:
     assert detector.detect([customer("预算没有冻结")]) == ()
     assert categories(detector.detect([customer("预算今年冻结了")])) == {"budget"}
+
+
+def test_keywords_slot_may_hold_a_word_that_only_looks_like_a_negation(detector: PhraseDetector) -> None:
+    # 能不能 / 非必要 contain a negator character but negate nothing (issue 3, round 2).
+    assert categories(detector.detect([customer("尾款能不能再缓一缓")])) == {"payment"}
+    assert categories(detector.detect([customer("所有非必要的采购都先停了")])) == {"budget"}
+    assert detector.detect([customer("尾款不用缓，月底照付")]) == ()
+
+
+def test_keywords_negation_window_reads_whole_question_words(detector: PhraseDetector) -> None:
+    # The 4-character window used to cut 能不能 into 不能 and take it for a negation.
+    assert categories(detector.detect([customer("能不能开个商票给你们")])) == {"payment"}
+    assert detector.detect([customer("我们不开商票")]) == ()
+
+
+def test_keywords_rhetorical_question_keeps_the_signal(detector: PhraseDetector) -> None:
+    assert categories(detector.detect([customer("你们去年不是被监管部门通报过吗？")])) == {"trust"}
+    assert detector.detect([customer("你们不是被通报的那家")]) == ()
 
 
 def test_keywords_rep_probe_is_not_a_signal(detector: PhraseDetector) -> None:
