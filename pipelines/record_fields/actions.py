@@ -24,13 +24,13 @@ __all__ = ["Commitment", "find_commitments", "extract_next_action", "extract_sup
 # Verbs that move something toward the customer.
 _STRONG = re.compile(
     r"发(?!票|现|展|生|布|货款)|寄|传给|提供|回复|答复|回电|回您|回你|打电话|打给|电话给|联系您|联系你|上门|拜访|演示|"
-    r"给您|给你|带您|带你|过去|过来|到您|到你|到贵|准时到|送到|送过去|出样|交付|出稿|给到|签合同|见面|去一次|再去|"
+    r"给您|给你|给各位|给大家|发各位|带您|带你|过去|过来|到您|到你|到贵|准时到|送到|送过去|出样|交付|出稿|给到|签合同|见面|去一次|再去|"
     r"过去一趟|过来一趟|跑一趟|来一趟|谈下来|等您|等你|接您|陪您|见您|帮(?:您|你们?)|"
     r"[来到去](?:学校|公司|现场|贵司|您这|你们这|厂里|店里|工地|医院|项目部)"
 )
 _WEAK = re.compile(r"整理|准备|做好|安排|处理|跟进|问问|确认|约|换|调|送|到|去|出|填|签|寄回|核|改|补|跟您|给")
 _FIRST_PERSON = re.compile(r"我|咱们|咱|我们|本人")
-_DONE = re.compile(r"已经|已(?![\u4e00-\u9fff]{1,3}的)|刚刚?|上周|昨天|^之前|前天|上次|去年|刚才|早就|(?:发|给|寄|送|开|做|交)(?:您|你)?(?:邮箱|微信|群里)?了$|"
+_DONE = re.compile(r"今天(?:主要|是来|来是|过来是|就是)|^(?:今天|这次)(?:给|跟|向)(?:大家|各位)|已经|已(?![\u4e00-\u9fff]{1,3}的)|刚刚?|上周|昨天|^之前|前天|上次|去年|刚才|早就|(?:发|给|寄|送|开|做|交)(?:您|你)?(?:邮箱|微信|群里)?了$|"
                    r"(?:拜访|去|见|发|谈|聊|打|送|寄|给|问|查|看)了(?!解)")
 _ASKS_CUSTOMER = re.compile(r"请您|麻烦您|您把|您先|(?<![发给])您看|您拍|您这边|发我|给我|告诉我|您方便|您帮|帮忙引荐|您直接|(?<!给)您确认|"
                             r"找我|问我|^(?:您|你)(?!放心)|我是|我这边是")
@@ -120,18 +120,22 @@ def _due_for(view: TurnView, i: int) -> Due | None:
     return None
 
 
-_REPORT = re.compile(r"汇报|请示|需要.{0,6}支持|请您(?:批|审|定)|批准|审批")
-_TO_ADDRESSEE = re.compile(r"(?:发|给|交|报|跟|向|和)您|您(?:过目|审|批|定)")
+# What makes a rep's e-mail internal: a report, a request for approval, a forward, or the
+# customer spoken of in the third person ("客户对我们…意见很大").
+_REPORT = re.compile(r"汇报|请示|需要.{0,6}支持|请您(?:批|审|定)|批准|审批|^(?:转发|Fw|FW|Fwd)|下面是|"
+                     r"客户(?:对|说|反映|那边|这边|表示|提出|要求|的意思|意见|方面)")
+_TO_ADDRESSEE = re.compile(r"(?:发|给|交|报|跟|向|和)(?:您|你)|(?:您|你)(?:过目|审|批|定)")
 
 
 _SENDS = re.compile(r"发|传|给您|给你")
 
 
 def internal_addressee(analysis: Analysis) -> str | None:
-    """The rep's own manager when the conversation is a rep's report to them ("王总：…跟您汇报"):
-    an e-mail from the rep that opens with a manager's title and asks for support or approval."""
+    """The colleague a rep's internal e-mail is addressed to ("王总：…跟您汇报", "李工：下面是客户
+    昨晚发来的邮件…"): an e-mail with only the rep's words that opens with a title and reads as
+    a report, a request for support or a forward."""
     conv = analysis.conversation
-    if conv.format != "eml" or not analysis.turns or analysis.turns[0].turn.speaker != "rep":
+    if conv.format != "eml" or not analysis.turns or any(v.turn.speaker != "rep" for v in analysis.turns):
         return None
     text = analysis.turns[0].turn.text
     m = _SALUTATION.match(text)
@@ -326,8 +330,8 @@ _ASKS_COLLEAGUE = re.compile(r"让|找|请|跟|和|同|问|申请|协调|安排|
                              r"拉上|转给|交给|提交|审|批|出一?[份个版]|核|评估|测算|支持|帮")
 _SITE_DEPT = {"工厂": "生产部", "生产": "生产部", "生产线": "生产部", "车间": "生产部", "仓库": "供应链部", "物流": "供应链部"}
 _CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|贵|您|你|他们|客户)(?:公司|集团|单位|厂|院|校)?(?:的|那边的?|这边的?)?$")
-_SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监))[：:，,]")
-_ASKS_ADDRESSEE = re.compile(r"请您|您批|麻烦您|请领导|请批")
+_SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监|工))[：:，,]")
+_ASKS_ADDRESSEE = re.compile(r"请您|您批|麻烦您|请领导|请批|麻烦你|请你|你帮|帮我|给我(?:一个|一份|个|份)")
 
 
 def extract_support(analysis: Analysis, lex: FieldLexicons,
@@ -350,11 +354,8 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                                         old.turn)
 
     dept_re = lex.department_re
-    addressee: str | None = None
-    conv = analysis.conversation
-    if conv.format == "eml" and analysis.turns and analysis.turns[0].turn.speaker == "rep":
-        m = _SALUTATION.match(analysis.turns[0].turn.text)
-        addressee = m.group(1) if m else None  # a rep writing to their own manager
+    addressee = internal_addressee(analysis)  # a rep writing to a colleague or their own manager
+    addressee_dept = "技术部" if addressee and addressee.endswith("工") else "销售部"
 
     for view in analysis.turns:
         if view.turn.speaker != "rep":
@@ -412,5 +413,5 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 if not any(a < m.end() and m.start() < b for a, b in dept_spans):
                     add("技术部", m.group(1), c, due)
             if addressee and _ASKS_ADDRESSEE.search(text):
-                add("销售部", addressee, c, due)
+                add(lex.canonical_department(addressee_dept) or addressee_dept, addressee, c, due)
     return tuple(found[k] for k in order)

@@ -180,14 +180,28 @@ def _resolved(analysis: Analysis, s: SignalLike) -> bool:
     return m is not None and not _CONTRAST.search(tail[:m.start(0) + len(m.group(0))])
 
 
+# The rep's own steps in a report ("我明天下午要给周经理回复") are not the customer's words.
+_OWN_STEP = re.compile(r"^(?:我|我们|咱们)|(?:我|我们)(?:明天|今天|下周|会|要|想|来|去|跟|给)")
+
+
+def _sentence_start(c: Clause) -> int:
+    i = c.sentence_text.find(c.text)
+    return c.start - i if i >= 0 else c.start
+
+
 def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons) -> list[BlockerPart]:
     """Customer clauses that voice a sticking point (``lex.blocker_cues``) in which the detector
-    found nothing: a safety net for its misses. A negation before the cue cancels it."""
+    found nothing: a safety net for its misses. A negation before the cue cancels it; a condition
+    makes a P0 act a P1 threat. In a conversation without a customer turn (a rep's internal
+    report or forward), the rep's relayed words are read instead."""
     if not lex.blocker_cues:
         return []
     spans = [(s.turn, s.start, s.end) for s in signals]
     parts: list[BlockerPart] = []
-    for c in analysis.by_speaker("customer", "unknown"):
+    clauses = analysis.by_speaker("customer", "unknown")
+    if not clauses and analysis.turns:
+        clauses = tuple(c for c in analysis.by_speaker("rep") if not _OWN_STEP.search(c.text))
+    for c in clauses:
         if any(t == c.turn and a < c.end and b > c.start for t, a, b in spans):
             continue
         for level, rx in lex.blocker_cues:
@@ -198,6 +212,9 @@ def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexi
                 continue
             if _ASKS_IF.search(c.text[:m.start()]) and re.search(r"[吗？?]", c.sentence_text):
                 continue  # "如果分期的话利息怎么算": a question about a case
+            if level == "P0" and lex.blocker_conditional is not None \
+                    and lex.blocker_conditional.search(c.sentence_text[:max(0, c.start - _sentence_start(c)) + m.start()]):
+                level = "P1"
             parts.append(BlockerPart(level, c.turn, c.start,  # type: ignore[arg-type]
                                      _part_text(analysis, c.turn, c.start, c.end, c.text)))
             break

@@ -22,7 +22,7 @@ __all__ = ["DocMention", "find_documents", "extract_attachments", "MOVE_VERB"]
 MOVE_VERB = re.compile(
     r"发|寄|送|传|给|提供|附|补|提交|递交|交|带上|整理|准备|出|做好|做一?[份个]|填|需要|要求|要有|要个|要份|要一份|"
     r"(?:我们|我|部|你们|客户|还|先|都)要|收到|看了|看到|"
-    r"见附件|附件|签|盖|改好|有没有|有吗|的没|有的|通知|出来|更新|重开|开具|开一?张|核对"
+    r"见附件|附件|签|盖|改好|有没有|有吗|的没|有的|通知|出来|更新|重开|开具|开一?张|核对|缺|还差|审核"
 )
 # Characters that may follow a head noun: a head followed by anything else is part of a longer
 # word ("信息安全", "数据流向", "方案校长…").
@@ -32,7 +32,7 @@ _AFTER_HEAD = set(
     "中时内外今明后下周月日号前草原副复模文电扫初终盖让"
 )
 # Characters that end the modifiers in front of a head (function words, verbs, pronouns).
-_STOP = set("把将和与及或跟给请您你我他她们这那个份些一新旧也都就还再先已了着过在是有要发寄送传提附补填看收带做出用含见按从到每各该此其等如开重今明昨来而且种")
+_STOP = set("把将和与及或跟给请您你我他她们这那个份些一新旧也都就还再先已了着过在是有要发寄送传提附补填看收带做出用含见按从到每各该此其等如开重今明昨来而且种供去")
 _STOP_STR = set(" \t\n\u3000，。、；：！？,.;:!?（）()《》「」【】\"'“”‘’…~～-—/")
 # Two-character words that start or end with a stop character but belong to a name.
 _KEEP = {"发货", "送货", "收货", "提货", "出库", "出厂", "出口", "进口", "付款", "收款", "还款", "使用", "试用",
@@ -40,13 +40,13 @@ _KEEP = {"发货", "送货", "收货", "提货", "出库", "出厂", "出口", "
          "对账", "出货", "送检", "提单", "发运", "一期", "二期", "三期", "一次", "新能", "新增", "年度", "用量",
          "导出", "导入", "输出", "产出", "开票", "开发", "开工", "重点", "明细", "交付", "提交", "出具",
          "验收", "收据", "到货", "传真", "回收", "接收", "签收", "税收", "补货", "提案", "出入", "适用",
-         "通用", "专用", "费用", "信用", "备用", "品种", "种类", "检验", "质检", "来料", "来样", "来函", "往来", "未来"}
+         "通用", "专用", "费用", "信用", "备用", "品种", "种类", "供应", "供货", "供方", "去年", "去除", "检验", "质检", "来料", "来样", "来函", "往来", "未来"}
 # Heads that mean nothing without a modifier ("方案", "资料"); other heads stand alone (注册证, 合同).
 _NEEDS_MODIFIER = {"承诺", "方案", "资料", "文件", "文档", "数据", "信息", "说明", "政策", "条件", "计划", "报告", "证书", "证明",
                    "认证", "资质", "协议", "清单", "明细", "表", "表格", "函", "模板", "图纸", "详图", "案例", "手册",
-                   "介绍", "条款", "新闻", "轨迹", "问卷", "视频", "周报", "月报", "目录", "工法", "效果图", "样板"}
+                   "介绍", "条款", "新闻", "轨迹", "问卷", "视频", "周报", "月报", "目录", "工法", "效果图", "样板", "截图"}
 _SUFFIX = re.compile(r"的?(副本|复印件|原件|扫描件|模板|电子版|盖章版|草稿|文本|初稿|终稿|最新版)")
-_MAX_MODIFIER = 10
+_MAX_MODIFIER = 12
 _TITLE = re.compile(r"《([^《》\n]{2,30})》")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[)）]|[-•·*])\s*")
 _ASKS_FOR_DOCS = re.compile(r"(?:什么|哪些)(?:材料|资料|文件|证书|证明|手续)")
@@ -144,6 +144,17 @@ def _moving(sentence: str) -> bool:
     return bool(MOVE_VERB.search(_NOT_MOVING.sub("", sentence)))
 
 
+_HARD_BREAK = re.compile(r"[。！？!?；;，,\n]")
+
+
+def _spoken_unit(text: str, start: int, end: int) -> str:
+    """The stretch around ``text[start:end]`` up to the nearest punctuation: unpunctuated speech is
+    cut into sentences at its spaces, but "医院要求你们提供性能验证报告 还有…使用证明" is one request."""
+    left = max((m.end() for m in _HARD_BREAK.finditer(text, 0, start)), default=0)
+    m = _HARD_BREAK.search(text, end)
+    return text[left:m.start() if m else len(text)]
+
+
 def _context_lines(text: str) -> Iterable[tuple[int, str, bool]]:
     """(offset, sentence, in a moving context) for every sentence; list items inherit the context
     of the line that introduces them ("请提供以下材料：" / "1. …")."""
@@ -153,8 +164,11 @@ def _context_lines(text: str) -> Iterable[tuple[int, str, bool]]:
         if _LIST_ITEM.match(s):
             yield sent.start, s, list_context or _moving(s)
             continue
-        moving = _moving(s)
-        list_context = moving and s.rstrip().endswith(("：", ":")) or (list_context and not s.strip())
+        moving = _moving(s) or _moving(_spoken_unit(text, sent.start, sent.start + len(s)))
+        # "还缺以下几项，目前没法批准：": the verb may sit earlier in the line that opens the list
+        line = text[text.rfind("\n", 0, sent.start) + 1:sent.start + len(s)]
+        list_context = (moving or _moving(line)) and s.rstrip().endswith(("：", ":")) \
+            or (list_context and not s.strip())
         yield sent.start, s, moving
 
 

@@ -707,3 +707,48 @@ def test_fields_blocker_cue_lexicon_errors_name_the_file(tmp_path: Path) -> None
     (tmp_path / "fields" / "blockers.yaml").write_text("cues:\n  P5: [x]\n", encoding="utf-8")
     with pytest.raises(FieldLexiconError, match="P5"):
         load_field_lexicons(tmp_path)
+
+
+def test_fields_forward_to_an_engineer_is_internal() -> None:
+    text = ("李工：\n\n下面是客户昨晚发来的邮件，客户对我们上个月交付的设备意见很大：开机半小时后数据漂移。"
+            "周经理说如果这周解决不了，剩下两台就不要了，尾款也先不付。\n\n"
+            "麻烦你明天中午前给我一个初步的原因分析，我明天下午要给周经理回复。")
+    conv = _conv(("rep", text), fmt="eml")
+    an = _an(conv)
+    assert [(s.department, s.person) for s in extract_support(an, LEX)] == [("技术部", "李工")]
+    b = extract_blocker(an, [], LEX)
+    assert b is not None and b.level == "P1"  # a conditional threat, relayed by the rep
+    a = extract_next_action(an, LEX)
+    assert a is not None and a.due == "2026-01-13" and "回复" in a.text
+
+
+def test_fields_agenda_of_a_meeting_is_not_a_commitment() -> None:
+    conv = _conv(("rep", "各位领导好 今天主要给大家演示一下我们的排产模块"),
+                 ("rep", "好的 那我这周五之前把分期的方案和报价发给各位"))
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-16" and "分期" in a.text
+
+
+def test_fields_blocker_cues_for_moves_favourites_and_delays() -> None:
+    conv = _conv(("customer", "下个月开始我们的海运都交给德迅做了"))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P1"
+    conv = _conv(("customer", "我们科室主任更认可贝克曼的"))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P1"
+    conv = _conv(("customer", "上次的图纸就晚了一个礼拜，耽误了我们吊装"))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P2"
+
+
+def test_fields_your_company_is_not_a_competitor() -> None:
+    conv = _conv(("customer", "北森的三年总价也比贵司低约15%"))
+    assert extract_competitors(_an(conv), LEX) == ("北森",)
+
+
+def test_fields_documents_in_unpunctuated_requests_and_lists() -> None:
+    conv = _conv(("customer", "医院要求你们提供性能验证报告 还有至少三家三甲医院的使用证明"), fmt="call_transcript")
+    assert extract_attachments(_an(conv), LEX) == ("性能验证报告", "至少三家三甲医院使用证明")
+    conv = _conv(("customer", "资料我们审核了，还缺以下几项，目前没法批准：\n1. 尺寸全检报告；\n2. 材料的IMDS提交截图；\n"),
+                 fmt="eml")
+    assert extract_attachments(_an(conv), LEX) == ("尺寸全检报告", "材料IMDS提交截图")
