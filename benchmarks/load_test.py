@@ -143,6 +143,9 @@ class LoadResult:
     python: str
     git_sha: str | None
     started_at: str
+    log_level: str
+    #: 1-minute load average before and after: other work on the machine shares its cores.
+    load_average: tuple[float, float]
     notes: list[str] = field(default_factory=list)
 
 
@@ -190,8 +193,9 @@ def _cpu_s(pid: int) -> float:
 class Server:
     """``nlp-service serve --workers N`` on loopback with a throw-away data dir."""
 
-    def __init__(self, workers: int, port: int | None = None) -> None:
+    def __init__(self, workers: int, port: int | None = None, log_level: str = "INFO") -> None:
         self.workers = workers
+        self.log_level = log_level
         self.port = port or _free_port()
         self.data_dir = Path(tempfile.mkdtemp(prefix="nlp-load-"))
         self.proc: subprocess.Popen[bytes] | None = None
@@ -200,7 +204,7 @@ class Server:
     def start(self, timeout_s: float = 180.0) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NLP_")}
         env.update({"NLP_DATA_DIR": str(self.data_dir / "data"), "NLP_JOBS__WORKERS": "0",
-                    "NLP_LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+                    "NLP_LOG_LEVEL": self.log_level, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
         self._stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nlp_service.cli", "serve", "--host", _HOST, "--port", str(self.port),
@@ -369,7 +373,7 @@ class _Tally:
 async def _one(conn: _Conn, body: bytes, timeout_s: float) -> tuple[bool, str]:
     try:
         status, data = await asyncio.wait_for(conn.post(body), timeout_s)
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         await conn.close()
         return False, "timeout"
     except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
@@ -478,13 +482,15 @@ def _git_sha() -> str | None:
 
 
 def run(*, duration_s: float, rate: float, concurrency: int, warmup_s: float, workers: int, max_requests: int,
-        timeout_s: float, sample_s: float, seed: int, per_connection: int = 100) -> LoadResult:
+        timeout_s: float, sample_s: float, seed: int, per_connection: int = 100, log_level: str = "INFO"
+        ) -> LoadResult:
     try:
         import uvloop  # the generator shares the cores with the server: keep it cheap
     except ImportError:  # pragma: no cover
         uvloop = None
     started_at = datetime.now().astimezone().isoformat(timespec="seconds")
-    server = Server(workers)
+    load_before = os.getloadavg()[0]
+    server = Server(workers, log_level=log_level)
     server.start()
     try:
         cpu_before = server.cpu_s()
@@ -504,6 +510,7 @@ def run(*, duration_s: float, rate: float, concurrency: int, warmup_s: float, wo
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(f"server died during the run: {server.log()[-3000:]}")
         log_tail = server.log()
+        load_after = os.getloadavg()[0]
     finally:
         server.stop()
 
@@ -561,6 +568,8 @@ def run(*, duration_s: float, rate: float, concurrency: int, warmup_s: float, wo
         python=platform.python_version(),
         git_sha=_git_sha(),
         started_at=started_at,
+        log_level=log_level,
+        load_average=(round(load_before, 2), round(load_after, 2)),
         notes=notes,
     )
 
@@ -578,6 +587,8 @@ def main() -> None:
     parser.add_argument("--sample-s", type=float, default=5.0, help="RSS sampling period")
     parser.add_argument("--per-connection", type=int, default=100,
                         help="requests per keep-alive connection before the client reconnects")
+    parser.add_argument("--log-level", default="INFO",
+                        help="the service's NLP_LOG_LEVEL (INFO, its default, logs every request)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, help="write the JSON here (default benchmarks/results/load_test-*.json)")
     args = parser.parse_args()
@@ -587,7 +598,8 @@ def main() -> None:
                      "rate [0, 20000], workers [1, 16]")
     result = run(duration_s=args.duration, rate=args.rate, concurrency=args.concurrency, warmup_s=args.warmup,
                  workers=args.workers, max_requests=args.max_requests, timeout_s=args.timeout_s,
-                 sample_s=args.sample_s, seed=args.seed, per_connection=args.per_connection)
+                 sample_s=args.sample_s, seed=args.seed, per_connection=args.per_connection,
+                 log_level=args.log_level)
     text = json.dumps(asdict(result), ensure_ascii=False, indent=2)
     print(text)
     out = args.out or ROOT / "benchmarks" / "results" / f"load_test-{time.strftime('%Y%m%d-%H%M%S')}.json"

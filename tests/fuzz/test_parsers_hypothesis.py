@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from typing import Any
 
@@ -50,7 +50,7 @@ _piece = st.one_of(st.sampled_from(_WORDS), st.sampled_from(_SYNTAX), st.text(ma
 messy_text = st.lists(_piece, max_size=40).map("".join)
 safe_cjk = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=1, max_size=8)
 datetimes = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2060, 12, 31),
-                         timezones=st.sampled_from([CST, timezone.utc, timezone(timedelta(hours=-5))]))
+                         timezones=st.sampled_from([CST, UTC, timezone(timedelta(hours=-5))]))
 
 
 def _check_offsets(conv: Conversation, content: str | bytes) -> None:
@@ -342,3 +342,26 @@ def test_detector_quotes_are_exact_substrings_of_their_turn(detector: Any, turns
         assert turn.text[s.start:s.end] == s.quote
         assert s.category in CATEGORIES and s.speaker in ("customer", "rep")
         assert 0.0 <= s.confidence <= 1.0 and 1 <= s.severity <= 3
+
+
+# ------------------------------------------------------------------ the whole text pipeline
+
+
+@_FEW
+@given(fmt=st.sampled_from(FORMATS), content=st.one_of(messy_text, _time_text, _turn_text),
+       channel=st.sampled_from(CHANNELS), occurred=datetimes, speaker=st.sampled_from(["rep", "customer"]))
+def test_enrich_any_content_returns_a_record_or_raises_ingest_error(pipeline: Any, fmt: str, content: str,
+                                                                    channel: str, occurred: datetime,
+                                                                    speaker: str) -> None:
+    """Parsing, detection, record fields, summary and keywords together never crash."""
+    from nlp_service.enrichment import InteractionInput
+
+    item = InteractionInput(id="fuzz", channel=channel, format=fmt, customer_id="c", occurred_at=occurred,  # type: ignore[arg-type]
+                            content=content, speaker=speaker)  # type: ignore[arg-type]
+    try:
+        enrichment = pipeline.enrich(item)
+    except IngestError:
+        return
+    texts = {t.index: t.text for t in enrichment.conversation.turns}
+    for s in enrichment.signals:
+        assert texts[s.turn][s.start:s.end] == s.quote

@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Body, Header, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -18,6 +18,8 @@ from nlp_service.errors import NlpServiceError
 router = APIRouter(prefix="/v1", tags=["alerts"])
 
 _HEARTBEAT_S = 15.0
+#: Alert ids are 64-bit: a larger id in a request is a 422, not a database overflow (issue 7 fuzzing).
+MAX_ID = 2**63 - 1
 
 
 def _engine(request: Request | WebSocket) -> AlertEngine:
@@ -38,7 +40,7 @@ def list_alerts(
     region: str | None = None,
     min_severity: Annotated[int, Query(ge=1, le=3)] = 1,
     acked: bool | None = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JSONResponse:
     items = _engine(request).list(tenant, customer_id=customer_id, category=category, team=team, region=region,
@@ -48,7 +50,7 @@ def list_alerts(
 
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert")
-def ack_alert(alert_id: int, request: Request, tenant: TenantDep,
+def ack_alert(alert_id: Annotated[int, Path(ge=-MAX_ID - 1, le=MAX_ID)], request: Request, tenant: TenantDep,
               body: Annotated[dict[str, Any] | None, Body()] = None) -> JSONResponse:
     by = str((body or {}).get("by") or "")[:200] or None
     got = _engine(request).ack(tenant, alert_id, by)
@@ -91,7 +93,7 @@ async def stream_alerts(
     customer_id: str | None = None,
     min_severity: Annotated[int, Query(ge=1, le=3)] = 1,
     last_event_id: Annotated[str | None, Header()] = None,
-    since: Annotated[int | None, Query(ge=0, description="Resume after this alert id (EventSource can't set headers on first connect)")] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_ID, description="Resume after this alert id (EventSource can't set headers on first connect)")] = None,
 ) -> StreamingResponse:
     engine = _engine(request)
     teams, cats, regions = _split(team), _split(category), _split(region)
@@ -103,6 +105,8 @@ async def stream_alerts(
     try:
         resume = int(last_event_id) if last_event_id else since
     except ValueError:
+        resume = since
+    if resume is not None and not 0 <= resume <= MAX_ID:
         resume = since
     sub = engine.bus.subscribe(pred)
 
@@ -149,6 +153,8 @@ async def ws_alerts(websocket: WebSocket) -> None:
     try:
         min_severity = int(q.get("min_severity", "1"))
         since = int(q["since"]) if q.get("since") else None
+        if since is not None and not 0 <= since <= MAX_ID:
+            raise ValueError(since)
     except ValueError:
         await websocket.close(code=4422, reason="min_severity and since must be integers")
         return
