@@ -35,7 +35,7 @@ _DISCOVER = (
     re.compile(r"(?:跟|和)(" + _NAME + r")(?:的|家的?|那边的?)?(?:比|对比|相比)"),
 )
 _NOT_A_NAME = re.compile(
-    r"^(?:贵司|贵方|贵公司|你司|您们|咱们|别家|别的|别人|另一家|另外一家|另外|其他|其它|他们|她们|人家|同行|竞品|友商|厂家|工厂|供应商|公司|系统|平台|软件|"
+    r"^(?:贵司|贵方|贵公司|你司|您们|咱们|原厂|厂家|原装|官方|参数|性能|功能|质量|价格|服务|配置|指标|数据|效果|别家|别的|别人|另一家|另外一家|另外|其他|其它|他们|她们|人家|同行|竞品|友商|厂家|工厂|供应商|公司|系统|平台|软件|"
     r"我们|你们|自己|老的|新的|以前的|国产|进口|这个|那个|这家|那家|一家|两家|几家|集团|总部|客户|甲方|总包|这边|那边|"
     r"现在|之前|原来|老系统|单机版|表格|微信|电话|邮件|二供|一供|隔壁|本地|外地|线上|线下|手工|纸质|人工|现金|代理|"
     r"经销商|省平台|这种|那种|同款|同类|一样|便宜|大厂|小厂|去年|上次|以前|原来|预期|想象|市场价|行情|"
@@ -61,7 +61,7 @@ def _extend(text: str, end: int) -> int:
 
 
 # "能跟企业微信打通吗", "我们是钉钉的服务商": a platform to integrate with, not a competitor.
-_INTEGRATION_BEFORE = re.compile(r"(?:跟|和|与|同|接入|对接|打通|集成|嵌入|基于|在)$")
+_INTEGRATION_BEFORE = re.compile(r"(?:跟|和|与|同|接入|对接|打通|集成|嵌入|基于|在)(?:我们|你们|贵司|我司)?的?(?:现有的?)?$")
 _INTEGRATION_AFTER = re.compile(r"^(?:的)?(?:打通|对接|集成|同步|互通|接口|的服务商|服务商|生态|里面?|上面?|账号|群)")
 
 
@@ -70,11 +70,11 @@ def _integration_only(mentions: list[tuple[str, int, int]]) -> bool:
     explicitly an integration ("打通", "对接", "服务商")."""
     explicit = False
     for text, start, end in mentions:
-        before, after = text[max(0, start - 3):start], text[end:end + 4]
+        before, after = text[max(0, start - 8):start], text[end:end + 4]
         if not (_INTEGRATION_BEFORE.search(before) or _INTEGRATION_AFTER.match(after)):
             return False
         explicit = explicit or bool(re.match(r"^(?:的)?(?:打通|对接|集成|同步|互通|接口|的?服务商)", after)) \
-            or bool(re.search(r"(?:打通|对接|集成|接入)$", before))
+            or bool(re.search(r"(?:打通|对接|集成|接入)(?:我们|你们|贵司|我司)?的?(?:现有的?)?$", before))
     return explicit
 
 

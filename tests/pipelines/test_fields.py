@@ -752,3 +752,30 @@ def test_fields_documents_in_unpunctuated_requests_and_lists() -> None:
     conv = _conv(("customer", "资料我们审核了，还缺以下几项，目前没法批准：\n1. 尺寸全检报告；\n2. 材料的IMDS提交截图；\n"),
                  fmt="eml")
     assert extract_attachments(_an(conv), LEX) == ("尺寸全检报告", "材料IMDS提交截图")
+
+
+def test_fields_batch5_generalisations() -> None:
+    conv = _conv(("rep", "价格这块我去跟我们主管申请"))
+    assert [(s.department, s.person) for s in extract_support(_an(conv), LEX)] == [("销售部", "主管")]
+    conv = _conv(("customer", "需要对接我们的旺店通ERP"), ("customer", "原厂的比你们贵，参数和对比表也要"),
+                 ("customer", "唯一性说明和参数对比我们可以提供"))
+    assert extract_competitors(_an(conv), LEX) == ()
+    assert signal_level("payment", "材料款现在也付不了") == "P0"
+    conv = _conv(("rep", "好的 那下周一我去项目部跟您对一下已经到场的材料数量"))
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-19"
+
+
+# fmt: off
+MORE_QUESTIONS = (
+    ("单一来源的话需要什么材料", True),
+    ("好 滤芯你们有现货吧", True),
+    ("那几台应该可以", False),
+    ("什么都行", False),
+)
+# fmt: on
+
+
+@pytest.mark.parametrize(("text", "asks"), MORE_QUESTIONS, ids=[c[0] for c in MORE_QUESTIONS])
+def test_fields_more_question_forms(text: str, asks: bool) -> None:
+    assert is_question(text) is asks
