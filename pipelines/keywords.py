@@ -83,6 +83,7 @@ _SENTENCE_BREAKS = "。！？!?\n"
 _GAP_CLASS = r"(?:[^，。！？；：、,.!?;:\n]|(?<=[0-9])[.,](?=[0-9]))"
 _MAX_EXPANSION = 20000
 _PINYIN_MIN_CHARS = 3
+_FREQUENT_IDF = 3.0  # what a word of ``ContextRules.frequent_words`` counts as when picking anchors
 _MAX_QUOTE = 40
 _NEAR = 24
 _REACH = 80
@@ -198,6 +199,9 @@ class ContextRules:
         pinyin_words: two-character words the pinyin pass may match by sound alone (招标 →
             招镖); shorter-than-three-character homophones of anything else are ignored, since
             most two-character words have common homophones (解约/节约, 天价/添加).
+        frequent_words: words that are common in sales talk though rare in the general corpus
+            behind ``idf.txt`` (挺好, 系统, 物流 …); only steers which segment of a slot pattern
+            keys the automaton, so a pattern is not woken by every 系统.
         rhetorical_cues: negators that ask rather than deny when their sentence ends in a
             question particle (你们不是被通报过吗？ affirms the report).
         negation_window: how many characters before a hit are searched for a negator.
@@ -217,6 +221,7 @@ class ContextRules:
     pinyin_skip_lists: tuple[str, ...] = ()
     pinyin_function_chars: str = ""
     rhetorical_cues: tuple[str, ...] = ()
+    frequent_words: tuple[str, ...] = ()
     negation_window: int = 4
     long_window: int = 12
 
@@ -676,6 +681,8 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
                 if not isinstance(node.value, str):
                     raise LexiconError(f"{manifest}:{node.line}: {key} must be a string of characters")
                 kwargs[key] = node.value.replace(" ", "")
+            elif key == "frequent_words":
+                kwargs[key] = tuple(_norm_literals(w for w, _ in _strings(node, manifest, key)).values())
             elif key == "pinyin_skip_lists":
                 kwargs[key] = tuple(w for w, _ in _strings(node, manifest, key))
                 for w, line in _strings(node, manifest, key):
@@ -842,6 +849,8 @@ class PhraseDetector:
         word_idf: Mapping[str, float] | None = None
         if lexicon.directory is not None and (lexicon.directory / "idf.txt").is_file():
             word_idf = load_idf(lexicon.directory)
+            if lexicon.context.frequent_words:
+                word_idf = {**word_idf, **dict.fromkeys(lexicon.context.frequent_words, _FREQUENT_IDF)}
 
         def add(src: str, entry: int) -> None:
             pat = compile_pattern(src, lists)
@@ -867,8 +876,31 @@ class PhraseDetector:
             self._automaton.add_word(key, self._value(key, pids, verifiers))
         self._automaton.make_automaton()
 
-        self._entry_exclude = [_combined(e.exclude, lists) for e in lexicon.entries]
-        self._category_exclude = {c: _combined(p, lists) for c, p in lexicon.category_exclude.items()}
+        # Exclusions: plain word lists (@brand, @rival …) go into one Aho-Corasick automaton keyed
+        # to the entry or category they belong to (a 600-word regex alternation is slow to scan);
+        # exclusions with slots stay regexes.
+        self._exclude_ac = ahocorasick.Automaton()
+        excl_words: dict[str, set[int]] = {}
+
+        def exclusions(group: int, patterns: Iterable[str]) -> re.Pattern[str] | None:
+            slotted = []
+            for src in patterns:
+                pat = compile_pattern(src, lists)
+                if pat.is_literal:
+                    for w in pat.segments[0]:
+                        excl_words.setdefault(w, set()).add(group)
+                else:
+                    slotted.append(pat)
+            return _regex_of(slotted)
+
+        self._entry_exclude = [exclusions(i, e.exclude) for i, e in enumerate(lexicon.entries)]
+        self._category_group = {c: len(lexicon.entries) + n for n, c in enumerate(CATEGORIES)}
+        self._category_exclude = {c: exclusions(self._category_group[c], p) for c, p in lexicon.category_exclude.items()}
+        for w, groups in excl_words.items():
+            self._exclude_ac.add_word(w, (len(w), frozenset(groups)))
+        self._exclude_groups = frozenset(g for gs in excl_words.values() for g in gs)
+        if excl_words:
+            self._exclude_ac.make_automaton()
         ctx = lexicon.context
         self._window = ctx.negation_window
         self._negators = _combined(ctx.negators, lists)
@@ -1141,15 +1173,18 @@ class PhraseDetector:
             return False
         entry_rx = self._entry_exclude[h.entry]
         category_rx = self._category_exclude.get(entry.category)
+        category_group = self._category_group[entry.category]
+        groups = self._exclude_groups
         rep_turn = info.speaker != "customer"
         sent_start = info.start
-        if entry_rx is not None or category_rx is not None or rep_turn:
+        if (entry_rx is not None or category_rx is not None or rep_turn
+                or h.entry in groups or category_group in groups):
             sent_start = sentence_breaks.start(s, info.start)
             sent_end = sentence_breaks.end(e - 1, info.end)
             window_start, window_end = max(sent_start, s - 30), min(sent_end, e + 30)
-            if self._excluded(entry_rx, text, window_start, window_end):
+            if self._excluded(entry_rx, text, window_start, window_end, h.entry):
                 return False
-            if self._excluded(category_rx, text, window_start, window_end):
+            if self._excluded(category_rx, text, window_start, window_end, category_group):
                 return False
         if self._in_history(info, index, s):
             return False
@@ -1167,8 +1202,13 @@ class PhraseDetector:
         tail = text[e:min(end, e + 24)].rstrip("?？!！。 \n")
         return tail.endswith(("吗", "嘛", "么"))
 
-    def _excluded(self, rx: re.Pattern[str] | None, text: str, lo: int, hi: int) -> bool:
+    def _excluded(self, rx: re.Pattern[str] | None, text: str, lo: int, hi: int, group: int = -1) -> bool:
         """An exclusion found in the window, unless it is itself negated (不能接受 is not 能接受)."""
+        if group in self._exclude_groups and hi > lo:
+            for last, (n, groups) in self._exclude_ac.iter(text, lo, hi):
+                start = last + 1 - n
+                if group in groups and not self._negated(text[max(lo, start - 2):start]):
+                    return True
         if rx is None:
             return False
         for m in rx.finditer(text, lo, hi):

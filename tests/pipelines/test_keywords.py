@@ -132,6 +132,25 @@ def test_keywords_minimal_lexicon_detects(tmp_path: Path) -> None:
     assert [(s.category, s.entry_id, s.quote) for s in signals] == [("budget", "budget.gone", "今年的钱都没了")]
 
 
+def test_keywords_frequent_words_only_move_the_anchor(tmp_path: Path) -> None:
+    # Marking 没了 as frequent in sales talk keys the pattern on @money instead; what matches
+    # is the same (issue 3: speed with a larger lexicon).
+    lex = load_lexicon(write_lexicon(tmp_path, manifest=MANIFEST + "context:\n  frequent_words: [没了]\n"))
+    assert lex.context.frequent_words == ("没了",)
+    det = PhraseDetector(lex)
+    assert [s.quote for s in det.detect([customer("今年的钱都没了")])] == ["今年的钱都没了"]
+    assert det.detect([customer("今年的钱都没有了")]) == ()
+
+
+def test_keywords_word_list_exclusions_cancel_hits(tmp_path: Path) -> None:
+    # Plain-word exclusions are looked up with Aho-Corasick; a negated one does not count.
+    category = CATEGORY.replace("    severity: 2\n", "    severity: 2\n    exclude: [别人的, 说笑]\n")
+    manifest = MANIFEST + "context:\n  negators: [不]\n"
+    det = PhraseDetector(load_lexicon(write_lexicon(tmp_path, manifest=manifest, files={"budget.yaml": category})))
+    assert det.detect([customer("别人的钱都没了")]) == ()
+    assert len(det.detect([customer("不是别人的，是我们的钱都没了")])) == 1
+
+
 # fmt: off
 BROKEN = (
     # (file, text, line, message)
