@@ -46,7 +46,7 @@ _ONLY_TIME = re.compile(r"^(?:好的?|嗯|行|可以|没问题|那)?[，, ]*$")
 
 # A request the customer makes of the rep.
 _CUSTOMER_REQUEST = re.compile(
-    r"(?<![申邀])请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|寄|给|联系|安排|报|处理|说法|结清|支付|付清|完成|整改|补充|补齐|补交|补发|出具|更新)|"
+    r"(?<![申邀])请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|回传|传|寄|签回|盖章|反馈|给|联系|安排|报|处理|说法|结清|支付|付清|完成|整改|补充|补齐|补交|补发|出具|更新)|"
     r"麻烦(?:你们?|您)?.{0,20}?(?:发|提供|给|寄|安排|过来)|"
     r"你们?(?:先|尽快|赶紧)?把.{1,40}?(?:发|给|寄|填|整理|送|带)|"
     r"(?:最好|务必|尽快|抓紧).{0,14}?(?:给|发|提供|回复|到)|"
@@ -315,8 +315,8 @@ _MANAGER = re.compile(r"(?:找|请示|报给|汇报给?|让|得|要|需要|问�
 # Our own factory or warehouse, when the rep turns to it ("我去跟工厂协调一下").
 _OWN_SITE = re.compile(r"(?:跟|找|让|问问|催|和|协调|安排)(?:我们|咱们)?的?(工厂|生产线?|车间|仓库|物流)")
 # "带我们售后经理过来": a department's manager.
-_DEPT_TITLE = re.compile(r"(技术|售后|质量|品质|财务|法务|产品|实施|交付|客服|商务|研发|供应链|物流|市场|设计|生产)"
-                         r"(经理|主管|总监|负责人)")
+_DEPT_TITLE = re.compile(r"(技术|售前|解决方案|售后|质量|品质|财务|法务|产品|实施|交付|客服|商务|研发|供应链|物流|市场|设计|生产)"
+                         r"(经理|主管|总监|负责人|顾问|专家|团队)")
 # "我让我们知识产权部整理一下": a department the lexicon does not list.
 _ANY_DEPT = re.compile(r"(?:让|找|请|跟|和|问问|协调|安排|需要|得)(?:我们|咱们|公司)的?([\u4e00-\u9fff]{2,6}?(?:部门|部|中心))")
 # "我让我们应用工程师小董明天过去": an engineer the rep sends is 技术部.
@@ -325,6 +325,11 @@ _ENGINEER = re.compile(r"(?:让|安排|派|请|找|带)(?:我们|咱们)?的?[\u
 _DEPT_PERSON = re.compile(r"(?:我们|咱们|公司|让|带|派|安排|叫|请|找|跟|和)(?:我们|咱们)?的?"
                           r"(技术|实施|售后|质量|品质|质检|财务|法务|产品|研发|设计|交付|客服|商务|供应链|物流|生产|工程|售前)"
                           r"(?:部|部门|中心)?的(?:同事)?((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:工程师|工|总|经理|主管|总监|老师))")
+# "财务那边我去催一下": the rep's own ask after the department.
+_SELF_ASKS = re.compile(r"(?:我|我们)(?:这边|回去|马上|今天|明天)?(?:再|去|来)?(?:催|问|申请|协调|确认|沟通|商量|找|请示|汇报|安排)")
+# "人工费我去跟我们经理申请": an unnamed manager of the rep.
+_OWN_MANAGER = re.compile(r"(?:跟|找|向|请|问|让|和)(?:我们|咱们|我)的?(经理|领导|上级|主管|部门经理|销售经理)"
+                          r"(?:申请|批|请示|汇报|确认|商量|沟通|特批|审批|同意)")
 # What a rep says when turning to a colleague.
 _ASKS_COLLEAGUE = re.compile(r"让|找|请|跟|和|同|问|申请|协调|安排|需要|汇报|报给|报到|催|确认|商量|沟通|联系|带|叫|派|"
                              r"拉上|转给|交给|提交|审|批|出一?[份个版]|核|评估|测算|支持|帮")
@@ -366,14 +371,15 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 continue
             due = _due_for(view, i)
             dept_spans: list[tuple[int, int]] = []
-            asks = bool(_ASKS_COLLEAGUE.search(text))
+            asks_any = bool(_ASKS_COLLEAGUE.search(text))
             if dept_re is not None:
                 for m in dept_re.finditer(text):
                     dept_spans.append(m.span())
                     if _CUSTOMER_SIDE.search(text[max(0, m.start() - 6):m.start()]):
                         continue
-                    if not asks:
-                        continue  # "财务那边周四前能打款": news about a department, not a request
+                    if not asks_any or not (_ASKS_COLLEAGUE.search(text[:m.start()])
+                                            or _SELF_ASKS.search(text[m.end():])):
+                        continue  # "财务那边在核", "财务周四前能打款": news about a department, not a request
                     alias = m.group(0)
                     dept = lex.canonical_department(alias)
                     person = None
@@ -388,6 +394,10 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 if _CUSTOMER_SIDE.search(text[max(0, m.start() - 4):m.start()]):
                     continue
                 add(lex.canonical_department("销售部") or "销售部", name, c, due)
+            for m in _OWN_MANAGER.finditer(text):
+                if not any(a <= m.start(1) < b for a, b in dept_spans):
+                    add(lex.canonical_department("销售部") or "销售部", m.group(1), c, due)
+                    dept_spans.append(m.span(1))
             for m in _OWN_SITE.finditer(text):
                 add(_SITE_DEPT[m.group(1)], None, c, due)
             for m in _DEPT_TITLE.finditer(text):

@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipelines.record_fields.documents import _spoken_unit
 from pipelines.record_fields.lexicons import FieldLexicons
 from pipelines.record_fields.text import Analysis, Clause
 from pipelines.record_fields.types import LEVELS, Blocker, Level, SignalLike
@@ -157,8 +158,9 @@ def _p3_parts(analysis: Analysis, lex: FieldLexicons) -> list[BlockerPart]:
     for c in analysis.by_speaker("customer", "unknown"):
         t = c.text
         needs_doc = heads is not None and heads.search(t) and _REQUIRE.search(t)
-        needs_sample = lex.sample_pattern is not None and lex.sample_pattern.search(t) \
-            and not _SAMPLE_OK.search(c.sentence_text)
+        unit = _spoken_unit(analysis.view(c.turn).turn.text, c.start, c.end) if analysis.view(c.turn) else t  # type: ignore[union-attr]
+        needs_sample = lex.sample_pattern is not None and (lex.sample_pattern.search(t) or lex.sample_pattern.search(unit)) \
+            and not _SAMPLE_OK.search(unit)
         if needs_doc or needs_sample or _WORRY.search(t):
             parts.append(BlockerPart("P3", c.turn, c.start, _part_text(analysis, c.turn, c.start, c.end, t)))
     return parts
@@ -189,6 +191,21 @@ def _sentence_start(c: Clause) -> int:
     return c.start - i if i >= 0 else c.start
 
 
+# Words without which a "churn" signal cannot be one ("数量从3000改成3600台", "我们采购部看了"):
+# such a signal does not set the blocker.
+_CHURN_WORDS = re.compile(r"停|不续|不需|不要|取消|换(?!成我们|我们)|切|转|减|少|砍|撤|下架|不做|不考虑|不用|终止|暂|挪|分|"
+                          r"流失|不进|不订|不再|不合作|关|退|别家|其他|另|不上|放弃|算了|结束|到期|不签|先别|压|缓|放一放|降|"
+                          r"份额|比例|[二三四]七开|二八|四六开")
+
+
+def _plausible(analysis: Analysis, s: SignalLike) -> bool:
+    if s.category != "churn":
+        return True
+    view = analysis.view(s.turn)
+    text = view.turn.text[s.start:s.end + 4] if view is not None else s.quote
+    return bool(_CHURN_WORDS.search(text))
+
+
 def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons) -> list[BlockerPart]:
     """Customer clauses that voice a sticking point (``lex.blocker_cues``) in which the detector
     found nothing: a safety net for its misses. A negation before the cue cancels it; a condition
@@ -209,6 +226,8 @@ def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexi
             if m is None:
                 continue
             if lex.blocker_negation is not None and lex.blocker_negation.search(c.text[:m.start()]):
+                continue
+            if lex.blocker_settled is not None and lex.blocker_settled.search(c.sentence_text):
                 continue
             if _ASKS_IF.search(c.text[:m.start()]) and re.search(r"[吗？?]", c.sentence_text):
                 continue  # "如果分期的话利息怎么算": a question about a case
@@ -240,8 +259,9 @@ def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: Fiel
     report e-mail, a rep e-mail that restates the objection). Without signals, a required
     compliance document or a voiced worry is a P3 blocker.
     """
-    customer = [s for s in signals if s.speaker in ("customer", "unknown") and not _resolved(analysis, s)]
-    chosen = customer or [s for s in signals if s.speaker == "rep" and not _resolved(analysis, s)]
+    usable = [s for s in signals if not _resolved(analysis, s) and _plausible(analysis, s)]
+    customer = [s for s in usable if s.speaker in ("customer", "unknown")]
+    chosen = customer or [s for s in usable if s.speaker == "rep"]
     parts = [
         BlockerPart(signal_level(s.category, *_signal_context(analysis, s)), s.turn, s.start,
                     _part_text(analysis, s.turn, s.start, s.end, s.quote))

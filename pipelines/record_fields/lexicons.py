@@ -58,6 +58,7 @@ class FieldLexicons:
             severe first; a safety net under the risk detector (``fields/blockers.yaml``).
         blocker_negation: words that cancel a cue when they come before it in its clause.
         blocker_conditional: words that make a P0 cue a threat (P1) when they come before it.
+        blocker_settled: words that settle a point ("预算没问题"): a sentence with them carries no cue.
         version: the lexicon version, echoed into results.
         competitor_re: one alternation of every competitor alias, longest first.
         department_re: one alternation of every department alias, longest first.
@@ -77,6 +78,7 @@ class FieldLexicons:
     blocker_cues: tuple[tuple[str, re.Pattern[str]], ...] = field(default=(), repr=False, compare=False)
     blocker_negation: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     blocker_conditional: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    blocker_settled: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     version: str = "0"
     competitor_re: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     department_re: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -244,14 +246,15 @@ def _load_blockers(path: Path) -> dict[str, Any]:
     if unknown:
         raise FieldLexiconError(f"{path}: unknown levels {sorted(unknown)} (use P0–P3)")
     patterns: dict[str, re.Pattern[str] | None] = {}
-    for key in ("negation", "conditional"):
+    for key in ("negation", "conditional", "settled"):
         raw_pattern = data.get(key)
         try:
             patterns[key] = re.compile(str(raw_pattern)) if raw_pattern else None
         except re.error as exc:
             raise FieldLexiconError(f"{path}: '{key}' is not a valid pattern: {exc}") from exc
     return {"blocker_cues": tuple(out), "blocker_negation": patterns["negation"],
-            "blocker_conditional": patterns["conditional"], "blockers_version": str(data.get("version", "0"))}
+            "blocker_conditional": patterns["conditional"], "blocker_settled": patterns["settled"],
+            "blockers_version": str(data.get("version", "0"))}
 
 
 def load_field_lexicons(directory: Path | None = None) -> FieldLexicons:

@@ -779,3 +779,45 @@ MORE_QUESTIONS = (
 @pytest.mark.parametrize(("text", "asks"), MORE_QUESTIONS, ids=[c[0] for c in MORE_QUESTIONS])
 def test_fields_more_question_forms(text: str, asks: bool) -> None:
     assert is_question(text) is asks
+
+
+def test_fields_batch6_support_rules() -> None:
+    conv = _conv(("rep", "不好意思 财务那边在核 月底前一定发您"),
+                 ("rep", "人工费我去跟我们经理申请"),
+                 ("rep", "下周二上午十点我带实施顾问过来做需求调研"),
+                 ("rep", "发票的事财务那边我去催一下"))
+    support = extract_support(_an(conv), LEX)
+    assert [(s.department, s.person) for s in support] == [
+        ("销售部", "经理"), ("实施部", "实施顾问"), ("财务部", None)]
+
+
+def test_fields_batch6_actions_and_questions() -> None:
+    conv = _conv(("customer", "请于2月3日（周二）中午12点前回传贵司盖章的协议扫描件，原件随后快递即可。请一并回复。"),
+                 fmt="eml")
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-02-03T12:00:00+08:00" and "扫描件" in a.text
+    conv = _conv(("customer", "这个月的对账单怎么还没发过来"), ("rep", "不好意思 月底前一定发您"),
+                 ("customer", "重贴的人工费谁出"))
+    an = _an(conv)
+    a = extract_next_action(an, LEX)
+    assert a is not None and "对账单" in a.text
+    assert extract_questions(an, LEX) == ("重贴的人工费谁出",)
+
+
+def test_fields_batch6_blocker_rules() -> None:
+    conv = _conv(("customer", "好 样品多寄两卷 我们要做上机测试"), fmt="call_transcript")
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P3"
+    conv = _conv(("customer", "另外预算就是二十万，不能再超了"))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P2"
+    conv = _conv(("customer", "预算没问题，今年的IT预算里已经批了这一块"), ("customer", "福利预算比去年还多一点"))
+    assert extract_blocker(_an(conv), [], LEX) is None
+    conv = _conv(("customer", "效果图整体可以，但是主色调想换成我们的品牌蓝"))
+    sig = _sig(conv, 0, "主色调想换成我们的品牌蓝", "churn")  # a detector slip: no churn words
+    assert extract_blocker(_an(conv), [sig], LEX) is None
+
+
+def test_fields_times_of_day_are_not_competitors() -> None:
+    conv = _conv(("customer", "夜配价格会比白天贵吗"))
+    assert extract_competitors(_an(conv), LEX) == ()
