@@ -91,12 +91,13 @@ def extract_fields(
     simplified, back = _simplified(conversation)
     analysis = analyse(simplified, reference, find_times)
     commitments = find_commitments(analysis)
+    competitors = extract_competitors(analysis, lexicons)
     fields = RecordFields(
-        blocker=extract_blocker(analysis, signals, lexicons),
+        blocker=extract_blocker(analysis, signals, lexicons, competitors),
         next_action=extract_next_action(analysis, lexicons, commitments),
         support_needed=extract_support(analysis, lexicons, commitments),
         customer_questions=extract_questions(analysis, lexicons),
-        competitors=extract_competitors(analysis, lexicons),
+        competitors=competitors,
         rejection_reason=extract_rejection(analysis, signals),
         attachments=extract_attachments(analysis, lexicons),
     )

@@ -41,7 +41,7 @@ _PAY_DOC = re.compile(r"发票|票据|单据|收据")
 _PAY_HALT = re.compile(r"暂停支付|停止支付|停付|不付|付不了|付不出|没法付|无法支付|拿不出|先压着|压着|冻结|冻着|拒付|扣着|不给钱")
 _PAY_REQUEST = re.compile(r"申请|能不能|可不可以|商量|希望|麻烦")
 _PAY_SERIOUS = re.compile(r"承兑|汇票|会票|没钱|资金链|(?:调整|延长|改|推迟|延)(?:为|到|至|成).{0,6}(?:90|120|150|180|九十|一百二十?|一百五十?|一百八十?)天|[三四五六]个月|(?:推|拖|延|压)(?:到|至|后)?.{0,4}[一二三四五六七八九十\d]+月|几个月|半年|"
-                           r"(?:要到|等到)[一二三四五六七八九十\d]+月份?(?:才|再|以后)")
+                           r"(?:要到|等到)[一二三四五六七八九十\d]+月份?")
 
 _BUDGET_SERIOUS = re.compile(r"冻结|砍|削减|执行完|用完|花完|没有预算|没预算|没钱|先停|停了|取消|没批|批不下来|只剩|暂停|砍了")
 _PROC_ROUTINE = re.compile(r"比价|比选|三家|磋商|询价|走个?流程")
@@ -49,6 +49,7 @@ _PROC_SERIOUS = re.compile(r"招标|投标|招镖|集采|集中采购|统一采�
                            r"合格供方|准入|供应商审核|验厂|审厂|名录|短名单|不在库")
 _COMP_LOST = re.compile(r"选用|选了|选择了|决定用|已经定了|签了|最终定")
 _COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|更认")
+_LONG_HOLD = re.compile(r"暂停(?:下单|订货|进货|采购|下新单|新单|合作)|停(?:单|货)|(?:一|二|三|四|下个?)季度(?:先)?(?:暂停|不下|停)")
 _DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
 
 _SAMPLE_OK = re.compile(r"没问题|通过了?|合格|不错|满意|挺好|很好|可以了|OK|ok|收到了")
@@ -87,7 +88,7 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
             return "P0"
         if _PAY_REQUEST.search(before[-4:] + quote):
             return "P2"
-        return "P1" if _PAY_SERIOUS.search(quote) else "P2"
+        return "P1" if _PAY_SERIOUS.search(quote) or _PAY_SERIOUS.search(after[:20]) else "P2"
     if category == "budget":
         return "P1" if _BUDGET_SERIOUS.search(quote + after) or _PAY_SERIOUS.search(quote + after) else "P2"
     if category == "procurement":
@@ -99,7 +100,8 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
             return "P0"
         return "P1" if _COMP_FAVOURED.search(quote) else "P2"
     if category == "decision_delay":
-        return "P1" if _DECISION_AGAINST.search(quote) else "P2"
+        # "一季度先暂停下新单，等库存降下来再说": orders on hold for a quarter, not a routine wait
+        return "P1" if _DECISION_AGAINST.search(quote) or _LONG_HOLD.search(before[-16:] + quote) else "P2"
     return "P2"  # price, trust and anything new
 
 
@@ -206,6 +208,48 @@ def _plausible(analysis: Analysis, s: SignalLike) -> bool:
     return bool(_CHURN_WORDS.search(text))
 
 
+# A named competitor's offer or a comparison with it ("极飞那边还说送一年的保险", "大疆的也差不多这个价
+# 人家牌子大"); not a comparison in our favour ("比你们贵", "不如你们").
+_OFFER = re.compile(r"便宜|低|价格|这个价|报价|报了|拿货价|送|给我们|给的|牌子|知名度|更好|更认|倾向|在谈|找我们|找过|来过|"
+                    r"也在|也报|也要来|优惠|返点|返利|账期|免费")
+_IN_OUR_FAVOUR = re.compile(r"比你们贵|没(?:有)?你们好|不如你们|比你们差|还是你们")
+
+
+def _settled(analysis: Analysis, c: Clause, lex: FieldLexicons) -> bool:
+    """True when the clause's whole sentence (to 。！？) says the point is settled ("这块没问题")."""
+    if lex.blocker_settled is None:
+        return False
+    view = analysis.view(c.turn)
+    if view is None:
+        return bool(lex.blocker_settled.search(c.sentence_text))
+    text = view.turn.text
+    left = max((m.end() for m in re.finditer(r"[。！？!?\n]", text[:c.start])), default=0)
+    m = re.compile(r"[。！？!?\n]").search(text, c.end)
+    return bool(lex.blocker_settled.search(text[left:m.start() if m else len(text)]))
+
+
+def _competitor_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons,
+                      competitors: Sequence[str]) -> list[BlockerPart]:
+    if not competitors:
+        return []
+    names = {c for c in competitors}
+    names |= {alias for alias, canon in lex.competitor_aliases.items() if canon in names and len(alias) >= 2}
+    rx = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+    spans = [(s.turn, s.start, s.end) for s in signals]
+    parts: list[BlockerPart] = []
+    for c in analysis.by_speaker("customer", "unknown"):
+        if any(t == c.turn and a < c.end and b > c.start for t, a, b in spans):
+            continue
+        unit = c.sentence_text
+        m = rx.search(c.text)
+        if m is None or not _OFFER.search(unit) or _IN_OUR_FAVOUR.search(unit) or _settled(analysis, c, lex):
+            continue
+        if lex.blocker_negation is not None and lex.blocker_negation.search(c.text[:m.start()]):
+            continue
+        parts.append(BlockerPart("P2", c.turn, c.start, _part_text(analysis, c.turn, c.start, c.end, c.text)))
+    return parts
+
+
 def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons) -> list[BlockerPart]:
     """Customer clauses that voice a sticking point (``lex.blocker_cues``) in which the detector
     found nothing: a safety net for its misses. A negation before the cue cancels it; a condition
@@ -227,8 +271,8 @@ def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexi
                 continue
             if lex.blocker_negation is not None and lex.blocker_negation.search(c.text[:m.start()]):
                 continue
-            if lex.blocker_settled is not None and lex.blocker_settled.search(c.sentence_text):
-                continue
+            if _settled(analysis, c, lex) or re.search(r"吗[？?]?$", c.text.strip()):
+                continue  # "预算没问题", "价格会比白天贵吗"
             if _ASKS_IF.search(c.text[:m.start()]) and re.search(r"[吗？?]", c.sentence_text):
                 continue  # "如果分期的话利息怎么算": a question about a case
             if level == "P0" and lex.blocker_conditional is not None \
@@ -252,12 +296,15 @@ def _join(parts: Sequence[BlockerPart], limit: int = 3) -> str:
     return "；".join(texts)
 
 
-def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons) -> Blocker | None:
+def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons,
+                    competitors: Sequence[str] = ()) -> Blocker | None:
     """The blocker: the most severe signal level; text from the customer's clauses, most severe first.
 
     Customer signals count first; the rep's restatements only when there are none (an internal
-    report e-mail, a rep e-mail that restates the objection). Without signals, a required
-    compliance document or a voiced worry is a P3 blocker.
+    report e-mail, a rep e-mail that restates the objection). Customer clauses the detector
+    missed count through the cue lexicon, and a named competitor's offer or comparison
+    (``competitors``, as found by ``extract_competitors``) is a P2. Without any of these, a
+    required compliance document or a voiced worry is a P3 blocker.
     """
     usable = [s for s in signals if not _resolved(analysis, s) and _plausible(analysis, s)]
     customer = [s for s in usable if s.speaker in ("customer", "unknown")]
@@ -267,7 +314,7 @@ def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: Fiel
                     _part_text(analysis, s.turn, s.start, s.end, s.quote))
         for s in chosen
     ]
-    cues = _cue_parts(analysis, chosen, lex)
+    cues = _cue_parts(analysis, chosen, lex) + _competitor_parts(analysis, chosen, lex, competitors)
     if not parts:
         parts = cues or _p3_parts(analysis, lex)
     elif cues:

@@ -25,10 +25,10 @@ _Q_FORM = re.compile(
 )
 _QUANTITY = re.compile(r"[这那]几|好几|十几|几十|几百|几千|几万|没几|几乎|多少钱都|多少都|多少.{0,3}多少")
 _RHETORICAL = re.compile(r"怎么还(?:没|不)|怎么又|到底怎么|怎么(?:搞|管|做事|弄)的|搞什么|怎么回事|怎么敢|怎么可能|哪有|难道|哪能|怎么好意思|凭什么|有什么用|怎么说呢|万一|谁知道|不知道怎么")
-_INDIRECT = re.compile(r"(?:能不能|是否|会不会|行不行|[能批]下来).{0,8}(?:要?看|得看|取决于|不一定|不好说|说不准)|"
+_INDIRECT = re.compile(r"(?:能不能|是否|会不会|行不行|给不给|要不要|用不用|签不签|续不续|[能批]下来).{0,8}(?:要?看|得看|取决于|不一定|不好说|说不准)|"
                        r"^(?:请|烦请|麻烦|务必).{0,24}(?:确认|告知|回复|答复|说明|反馈|回函).{0,6}(?:是否|能否|有没有|可否)|"
                        r"^(?:看看?|试试|建议.{0,8}看)(?:能不能|是否|有没有|可不可以|能否)")
-_CHATTER = re.compile(r"^(?:(?:喂\s*)?(?:请问)?是[\u4e00-\u9fff]{0,2}(?:小[\u4e00-\u9fff]|经理|总|工|老师|主任|主管|姐|哥)吗|在吗|是吗|好吗|对吗|行吗|是吧|对吧|好吧|真的吗|怎么了|怎么样|你说呢|明白吗|收到吗|可以吗|懂吗)[？?]?$")
+_CHATTER = re.compile(r"^(?:(?:喂\s*)?(?:请问)?是?[\u4e00-\u9fff]{0,2}(?:小[\u4e00-\u9fff]|经理|总|工|老师|主任|主管|姐|哥)吗|在吗|是吗|好吗|对吗|行吗|是吧|对吧|好吧|真的吗|怎么了|怎么样|你说呢|明白吗|收到吗|可以吗|懂吗)[？?]?$")
 _LEAD = re.compile(
     r"^(?:[，,、\s]|另外|还有|对了|那么?|哦+|嗯+|啊|好+|我就|问一下|想问一下|想问下|请问|我想问|顺便问下|再问一下|"
     r"还有一个问题|一个问题|一是|二是|三是|[1-9一二三四五][.、．）)]|想确认一下|想确认|确认一下|就是)+"
@@ -76,6 +76,15 @@ def _topic_from_rep(analysis: Analysis, clause: Clause) -> str | None:
 _SEND_TO_ME = re.compile(r"(?:发|给|寄|传|提供)(?:我|我们|一下|过来|一份|一个|给我)")
 
 
+def _echoes(analysis: Analysis, position: int, text: str) -> bool:
+    """"晚几天" after the rep's "晚了几天": a short echo of the rep's words, not a question."""
+    q = _strip(text).rstrip("吗啊呀")
+    if not q or len(q) > 4 or position == 0:
+        return False
+    before = analysis.turns[position - 1].turn
+    return before.speaker == "rep" and all(ch in before.text for ch in q)
+
+
 def _asks_for_documents(text: str, lex: FieldLexicons | None) -> bool:
     return lex is not None and bool(_SEND_TO_ME.search(text)) and bool(find_documents(text, lex))
 
@@ -110,6 +119,8 @@ def extract_questions(analysis: Analysis, lex: FieldLexicons | None = None) -> t
             if _INTRO.search(text) and len(text) <= 12:
                 intro_sentence = clause.sentence
             if asks and _asks_for_documents(text, lex):
+                asks = False
+            if asks and _echoes(analysis, view.position, text):
                 asks = False
             if asks:
                 q = _strip(text)

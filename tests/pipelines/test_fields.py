@@ -821,3 +821,38 @@ def test_fields_batch6_blocker_rules() -> None:
 def test_fields_times_of_day_are_not_competitors() -> None:
     conv = _conv(("customer", "夜配价格会比白天贵吗"))
     assert extract_competitors(_an(conv), LEX) == ()
+
+
+def test_fields_batch7_competitor_discovery_and_offers() -> None:
+    conv = _conv(("customer", "大疆的T40也差不多这个价 人家牌子大"), ("customer", "极飞那边还说给我们合作社送一年的保险"),
+                 ("customer", "卫宁的人上个月也来过"), ("customer", "焊接工艺评定那边说性能没问题"))
+    an = _an(conv)
+    comps = extract_competitors(an, LEX)
+    assert comps == ("大疆", "极飞", "卫宁")
+    b = extract_blocker(an, [], LEX, comps)
+    assert b is not None and b.level == "P2" and "大疆" in b.text
+    conv = _conv(("customer", "价格方面我们对比过旺旺的同类产品，你们的报价有竞争力，这块没问题。"))
+    an = _an(conv)
+    assert extract_blocker(an, [], LEX, extract_competitors(an, LEX)) is None
+
+
+def test_fields_batch7_holds_deferrals_and_dearer_than_incumbent() -> None:
+    assert signal_level("decision_delay", "等库存降下来再说", "老板决定一季度先暂停下新单，") == "P1"
+    assert signal_level("decision_delay", "年后再说") == "P2"
+    assert signal_level("payment", "货款他们说要等甲方拨款后才能付", after="，大概要到4月份") == "P1"
+    conv = _conv(("customer", "四块八啊 我们现在这家是四块三 你们比他贵五毛一套"), fmt="call_transcript")
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P2"
+    conv = _conv(("customer", "价格会比白天贵吗"))
+    assert extract_blocker(_an(conv), [], LEX) is None
+
+
+def test_fields_batch7_support_past_meetings_and_echoes() -> None:
+    conv = _conv(("rep", "产能我跟我们厂长确认一下"))
+    assert [(s.department, s.person) for s in extract_support(_an(conv), LEX)] == [("生产部", "厂长")]
+    conv = _conv(("rep", "今天见面时戚总明确说我们的价格高了一成。我计划下周二再约戚总见面，把新报价送过去。"), fmt="eml")
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-20"
+    conv = _conv(("rep", "因为供应商延误了 晚了几天"), ("customer", "晚几天 已经晚了一个礼拜了"),
+                 ("customer", "给不给机会看你们这批能不能按时到"), ("customer", "喂 小莫吗"))
+    assert extract_questions(_an(conv), LEX) == ()
