@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, bindparam, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nlp_service.alerts import AlertCandidate, AlertRules, evaluate_rules, load_rules, parse_rules, throttled
@@ -59,6 +59,19 @@ class AlertRow(Base):
         Index("ix_alerts_dedup", "tenant", "customer_id", "category", "last_at"),
         Index("ix_alerts_tenant_seq", "tenant", "seq"),
     )
+
+
+# Prebuilt statements for the insert hook, which runs inside every interaction's write
+# transaction (issue 7 load test: ORM statement building and a unit-of-work flush per alert cost
+# more than the rest of the transaction).
+_DEDUP = (select(AlertRow)
+          .where(AlertRow.tenant == bindparam("tenant"), AlertRow.customer_id == bindparam("customer_id"),
+                 AlertRow.category == bindparam("category"), AlertRow.last_at >= bindparam("since"))
+          .order_by(AlertRow.seq.desc()).limit(1))
+_RECENT = select(AlertRow.first_at).where(
+    AlertRow.tenant == bindparam("tenant"), AlertRow.customer_id == bindparam("customer_id"),
+    AlertRow.first_at >= bindparam("since"), AlertRow.throttled.is_(False))
+_INSERT = insert(AlertRow).returning(AlertRow.seq)
 
 
 class RulesRow(Base):
@@ -225,26 +238,22 @@ class AlertEngine:
     def _raise(self, session: Session, item: InteractionInput, cand: AlertCandidate, rules: AlertRules,
                now: datetime) -> dict[str, Any] | None:
         window_start = now - timedelta(seconds=rules.dedup_window_s)
-        existing = session.scalar(
-            select(AlertRow).where(AlertRow.tenant == item.tenant, AlertRow.customer_id == item.customer_id,
-                                   AlertRow.category == cand.category, AlertRow.last_at >= window_start)
-            .order_by(AlertRow.seq.desc()).limit(1))
+        who = {"tenant": item.tenant, "customer_id": item.customer_id}
+        existing = session.scalar(_DEDUP, {**who, "category": cand.category, "since": window_start})
         if existing is not None and cand.level != "P0":
             existing.count += 1
             existing.last_at = now
             return None
-        recent = list(session.scalars(
-            select(AlertRow.first_at).where(AlertRow.tenant == item.tenant, AlertRow.customer_id == item.customer_id,
-                                            AlertRow.first_at >= now - timedelta(hours=1),
-                                            AlertRow.throttled.is_(False))))
+        recent = list(session.scalars(_RECENT, {**who, "since": now - timedelta(hours=1)}))
         is_throttled = cand.level != "P0" and throttled(recent, now, rules.max_per_customer_per_hour)
         quote = self.redact(cand.quote) if self.redact else cand.quote
-        row = AlertRow(tenant=item.tenant, customer_id=item.customer_id, interaction_id=item.id, kind=cand.kind,
-                       category=cand.category, severity=cand.severity, level=cand.level, quote=quote,
-                       team=item.team, region=item.region, channel=item.channel, occurred_at=item.occurred_at,
-                       count=1, first_at=now, last_at=now, throttled=is_throttled, rule_ids=list(cand.rule_ids))
-        session.add(row)
-        session.flush()
+        values = {"tenant": item.tenant, "customer_id": item.customer_id, "interaction_id": item.id,
+                  "kind": cand.kind, "category": cand.category, "severity": cand.severity, "level": cand.level,
+                  "quote": quote, "team": item.team, "region": item.region, "channel": item.channel,
+                  "occurred_at": item.occurred_at, "count": 1, "first_at": now, "last_at": now,
+                  "throttled": is_throttled, "rule_ids": list(cand.rule_ids), "acked_at": None, "acked_by": None}
+        seq = session.connection().execute(_INSERT, values).scalar_one()
+        row = AlertRow(seq=seq, **values)  # transient: only read by alert_view below
         view = alert_view(row)
         if not is_throttled:
             hooks = {w.id: w for w in rules.webhooks}

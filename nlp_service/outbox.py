@@ -116,6 +116,7 @@ class Deliverer:
         # looked at, so the other sender threads woken by the same wake() skip the database.
         self._generation = 0
         self._empty: tuple[int, float] = (-1, 0.0)
+        self._looking = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.worker_id = uuid.uuid4().hex[:12]
 
@@ -154,14 +155,15 @@ class Deliverer:
         if self.store.backend == "sqlite":
             # Look before taking the write lock: every wake-up of every sender thread would
             # otherwise queue behind (and stall) the interaction inserts (issue 7 load test).
-            generation, looked_at = self._empty
-            if generation == self._generation and time.monotonic() - looked_at < self.poll_s / 2:
-                return None
-            generation = self._generation
-            with self.store.read_session() as s:
-                if s.scalar(select(OutboxRow.id).where(*due).limit(1)) is None:
-                    self._empty = (generation, time.monotonic())
+            with self._looking:  # one thread looks; the others woken with it reuse its answer
+                generation, looked_at = self._empty
+                if generation == self._generation and time.monotonic() - looked_at < self.poll_s / 2:
                     return None
+                generation = self._generation
+                with self.store.read_session() as s:
+                    if s.scalar(select(OutboxRow.id).where(*due).limit(1)) is None:
+                        self._empty = (generation, time.monotonic())
+                        return None
         with self.store.session() as s:
             q = select(OutboxRow).where(*due).order_by(OutboxRow.next_attempt_at).limit(1)
             if self.store.backend == "postgresql":
