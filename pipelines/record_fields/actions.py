@@ -335,8 +335,28 @@ _ASKS_COLLEAGUE = re.compile(r"让|找|请|跟|和|同|问|申请|协调|安排|
                              r"拉上|转给|交给|提交|审|批|出一?[份个版]|核|评估|测算|支持|帮")
 _SITE_DEPT = {"工厂": "生产部", "生产": "生产部", "生产线": "生产部", "车间": "生产部", "仓库": "供应链部", "物流": "供应链部"}
 _CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|贵|您|你|他们|客户)(?:公司|集团|单位|厂|院|校)?(?:的|那边的?|这边的?)?$")
-_SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监|工))[：:，,]")
+_SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监|工)|(?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:姐|哥))[：:，,]")
 _ASKS_ADDRESSEE = re.compile(r"请您|您批|麻烦您|请领导|请批|麻烦你|请你|你帮|帮我|给我(?:一个|一份|个|份)")
+
+
+def _addressee_department(analysis: Analysis, lex: FieldLexicons, addressee: str) -> str | None:
+    """The department of the colleague an internal e-mail is addressed to: named in the subject or
+    next to the request ("合同条款请法务帮忙审核"), else read from the title (X工 is technical, X总 or
+    a manager is sales management)."""
+    if addressee.endswith("工"):
+        return lex.canonical_department("技术部") or "技术部"
+    if re.search(r"总|经理|总监", addressee):
+        return lex.canonical_department("销售部") or "销售部"
+    conv = analysis.conversation
+    if lex.department_re is not None:
+        m = lex.department_re.search(conv.subject or "")
+        if m is not None:
+            return lex.canonical_department(m.group(0))
+        for c in (analysis.turns[0].clauses if analysis.turns else ()):
+            m = lex.department_re.search(c.text)
+            if m is not None and re.search(r"麻烦你|请你|你帮|帮我", c.text):
+                return lex.canonical_department(m.group(0))
+    return None
 
 
 def extract_support(analysis: Analysis, lex: FieldLexicons,
@@ -360,7 +380,7 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
 
     dept_re = lex.department_re
     addressee = internal_addressee(analysis)  # a rep writing to a colleague or their own manager
-    addressee_dept = "技术部" if addressee and addressee.endswith("工") else "销售部"
+    addressee_dept = _addressee_department(analysis, lex, addressee) if addressee else None
 
     for view in analysis.turns:
         if view.turn.speaker != "rep":
@@ -422,6 +442,6 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
             for m in _ENGINEER.finditer(text):
                 if not any(a < m.end() and m.start() < b for a, b in dept_spans):
                     add("技术部", m.group(1), c, due)
-            if addressee and _ASKS_ADDRESSEE.search(text):
-                add(lex.canonical_department(addressee_dept) or addressee_dept, addressee, c, due)
+            if addressee and addressee_dept and _ASKS_ADDRESSEE.search(text):
+                add(addressee_dept, addressee, c, due)
     return tuple(found[k] for k in order)

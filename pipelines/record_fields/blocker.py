@@ -55,7 +55,7 @@ _DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
 _SAMPLE_OK = re.compile(r"没问题|通过了?|合格|不错|满意|挺好|很好|可以了|OK|ok|收到了")
 _ASKS_IF = re.compile(r"如果|要是|假如|万一|的话")
 _WORRY = re.compile(r"担心|顾虑")
-_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|(?<!有)没有|缺|发我|给我|发一下|发过来|提供|寄")
+_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|(?<!有)没有|缺|发我|给我|发一下|发过来|提供|寄|呢[？?]?$")
 
 
 def signal_level(category: str, quote: str, before: str = "", after: str = "") -> Level:
@@ -86,7 +86,7 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
             return "P3"
         if _PAY_HALT.search(quote):
             return "P0"
-        if _PAY_REQUEST.search(before[-4:] + quote):
+        if _PAY_REQUEST.search(before[-4:] + quote + after[:12]):
             return "P2"
         return "P1" if _PAY_SERIOUS.search(quote) or _PAY_SERIOUS.search(after[:20]) else "P2"
     if category == "budget":
@@ -250,27 +250,36 @@ def _competitor_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: Fi
     return parts
 
 
-def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons) -> list[BlockerPart]:
+def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons,
+               levels: Sequence[Level] = ()) -> list[BlockerPart]:
     """Customer clauses that voice a sticking point (``lex.blocker_cues``) in which the detector
     found nothing: a safety net for its misses. A negation before the cue cancels it; a condition
     makes a P0 act a P1 threat. In a conversation without a customer turn (a rep's internal
     report or forward), the rep's relayed words are read instead."""
     if not lex.blocker_cues:
         return []
-    spans = [(s.turn, s.start, s.end) for s in signals]
+    # Categories whose level already reads its own severity words: a cue does not overrule them.
+    own_levels = ("procurement", "budget", "payment", "churn")
+    spans = [(s.turn, s.start, s.end, -1 if s.category in own_levels else LEVELS.index(lv))
+             for s, lv in zip(signals, levels or ["P3"] * len(signals))]
     parts: list[BlockerPart] = []
     clauses = analysis.by_speaker("customer", "unknown")
     if not clauses and analysis.turns:
         clauses = tuple(c for c in analysis.by_speaker("rep") if not _OWN_STEP.search(c.text))
     for c in clauses:
-        if any(t == c.turn and a < c.end and b > c.start for t, a, b in spans):
-            continue
+        # A clause the detector read counts only with a more severe cue ("三成的量切给霍尼韦尔了"
+        # read as competitor only is still a share cut).
+        covered = [lv for t, a, b, lv in spans if t == c.turn and a < c.end and b > c.start]
         for level, rx in lex.blocker_cues:
+            if covered and LEVELS.index(level) >= min(covered):  # type: ignore[arg-type]
+                continue  # (-1: never overruled)
             m = rx.search(c.text)
             if m is None:
                 continue
             if lex.blocker_negation is not None and lex.blocker_negation.search(c.text[:m.start()]):
                 continue
+            if c.text.rfind("《", 0, m.start()) > c.text.rfind("》", 0, m.start()):
+                continue  # inside a title: "根据《政府采购…办法》"
             if _settled(analysis, c, lex) or re.search(r"吗[？?]?$", c.text.strip()):
                 continue  # "预算没问题", "价格会比白天贵吗"
             if _ASKS_IF.search(c.text[:m.start()]) and re.search(r"[吗？?]", c.sentence_text):
@@ -314,7 +323,8 @@ def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: Fiel
                     _part_text(analysis, s.turn, s.start, s.end, s.quote))
         for s in chosen
     ]
-    cues = _cue_parts(analysis, chosen, lex) + _competitor_parts(analysis, chosen, lex, competitors)
+    cues = _cue_parts(analysis, chosen, lex, [p.level for p in parts]) \
+        + _competitor_parts(analysis, chosen, lex, competitors)
     if not parts:
         parts = cues or _p3_parts(analysis, lex)
     elif cues:
@@ -332,7 +342,7 @@ def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: Fiel
 
 _REJECT = re.compile(
     r"先不考虑了?|不考虑了|不考虑你们|决定.{0,8}(?:选用|选择|采用|改用|换成|不再|不续|不签|不合作|不采购|终止|停止|取消)|"
-    r"决定(?:用|选|找|跟)(?!你们|贵司|您)|"
+    r"项目(?:就|只能|也)?(?:先)?(?:取消了|不做了|砍掉了)|决定(?:用|选|找|跟)(?!你们|贵司|您)|"
     r"最终(?:选|定|决定)|选(?:了|择了)别家|不选你们|不合作了|终止.{0,12}合作|停止.{0,8}合作|不(?:打算|准备|再)(?:续|合作|采购|订)|"
     r"差距(?:较大|太大|很大)|没有商量(?:的)?空间|(?:方案|条件|提议|条款|合同)(?:我们|我司)?(?:实在|确实)?(?:无法接受|接受不了)|"
     r"(?:今年|暂时|先|就)不上了|不考虑(?:新增|新上|引入|采购|上|做|买)[^，。；！？]{0,8}了"

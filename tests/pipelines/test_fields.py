@@ -856,3 +856,49 @@ def test_fields_batch7_support_past_meetings_and_echoes() -> None:
     conv = _conv(("rep", "因为供应商延误了 晚了几天"), ("customer", "晚几天 已经晚了一个礼拜了"),
                  ("customer", "给不给机会看你们这批能不能按时到"), ("customer", "喂 小莫吗"))
     assert extract_questions(_an(conv), LEX) == ()
+
+
+def test_fields_batch8_blocker_rules() -> None:
+    conv = _conv(("customer", "今年劳保手套我们已经把三成的量切给霍尼韦尔了"))
+    sig = _sig(conv, 0, "今年劳保手套我们已经把三成的量切给霍尼韦尔了", "competitor")
+    b = extract_blocker(_an(conv), [sig], LEX)
+    assert b is not None and b.level == "P1"  # the share moved, whatever the detector called it
+    conv = _conv(("customer", "根据《政府采购竞争性磋商采购方式管理暂行办法》，本项目采用竞争性磋商方式"))
+    sig = _sig(conv, 0, "本项目采用竞争性磋商方式", "procurement")
+    b = extract_blocker(_an(conv), [sig], LEX)
+    assert b is not None and b.level == "P2"  # procurement reads its own level
+    conv = _conv(("customer", "按GSP的要求 新的冷链供应商必须先通过我们质量部的审计"), fmt="call_transcript")
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P1"
+    conv = _conv(("customer", "我们下个月要接受客户的社会责任审厂"))  # the customer's own audit
+    assert extract_blocker(_an(conv), [], LEX) is None
+    conv = _conv(("customer", "上次那批瓷砖胶有几包结块了"))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P2"
+    conv = _conv(("customer", "毛经理，那款府绸的色牢度测试报告呢？"))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P3"
+    assert signal_level("payment", "现阶段资金比较紧张", after="，特申请将尾款支付时间延至3月31日") == "P2"
+
+
+def test_fields_batch8_project_cancelled_is_a_rejection() -> None:
+    conv = _conv(("customer", "由于集团今年的培训预算被砍了一半，原定三月份的管理层培训项目取消了。"), fmt="eml")
+    assert extract_rejection(_an(conv), []) is not None
+
+
+def test_fields_batch8_internal_mail_to_a_colleague_by_name() -> None:
+    conv = _conv(("rep", "小魏：\n\n客户对我们的标准合同第8条违约责任有意见，客户要求把违约金上限改为合同额的10%。"
+                         "麻烦你周四前帮忙看一下能否接受，我周五要去跟客户签约。"), fmt="eml")
+    conv = Conversation(channel="email", format="eml", turns=conv.turns, started_at=REF, subject="合同条款请法务帮忙审核")
+    an = _an(conv)
+    assert [(s.department, s.person) for s in extract_support(an, LEX)] == [("法务部", "小魏")]
+    b = extract_blocker(an, [], LEX)
+    assert b is not None and b.level == "P2" and "违约" in b.text
+    a = extract_next_action(an, LEX)
+    assert a is not None and a.due == "2026-01-16" and "签约" in a.text
+
+
+def test_fields_batch8_competitor_quotes_and_integrations() -> None:
+    conv = _conv(("customer", "皇派的报价是含安装的 算下来比你们便宜一成"), ("customer", "这次的报价是含税的吗"),
+                 ("customer", "能否对接有赞商城"), ("rep", "有赞商城我们有标准接口"))
+    assert extract_competitors(_an(conv), LEX) == ("皇派",)
