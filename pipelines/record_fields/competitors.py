@@ -21,22 +21,24 @@ _NAME = r"[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff+]{1,7}?"
 _BEFORE = r"(?:用的是|用的|在用|改用|换成|换用|换|切回|切到|转到|选用|选了|选择了|选择|倾向于?|指定了?|比|跟|和|像|对比)"
 _AFTER = (r"(?:那边|那家|家的|的报价|的价格|的价|给的|报的|给我报|的业务员|的销售|也在|都是|的产品|的方案|的基础版|便宜|报价|"
           r"的政策|的老板|的同(?:配置|规格|款|型号)|的比|比|也(?:要|在|会|想)?(?:来|去)?(?:投|报|参与|竞标|找过|谈)|在推|来推|来谈)")
-_DISCOVER = (
-    re.compile(r"(?:(?:现在|一直|都在|还在|目前|我们|我|原来|以前|之前|[^\u4e00-\u9fff])(?:都|也|还)?(?:在)?用的是?|用的是|改用|换成|切回|选用|"
-               r"决定用|最终选了?|倾向于(?:后面)?换)(?!是)(" + _NAME
-               + r")(?=的|了|那|，|。|,|\s|$|也|都|吧)"),
-    re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=那边(?:也|还)?(?:说)?(?:给|报|的报价|的价|送|答应|开价|可以给|能给))"),
+# (pattern, weak): a name found only by a weak pattern must not be made of ordinary words.
+_DISCOVER: tuple[tuple[re.Pattern[str], bool], ...] = (
+    (re.compile(r"(?:(?:现在|一直|都在|还在|目前|我们|我|原来|以前|之前|[^\u4e00-\u9fff])(?:都|也|还)?(?:在)?用的是?|用的是|改用|换成|切回|选用|"
+                r"决定用|最终选了?|倾向于(?:后面)?换)(?!是)(" + _NAME
+                + r")(?=的|了|那|，|。|,|\s|$|也|都|吧)"), False),
+    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=那边(?:也|还)?(?:说)?(?:给|报|的报价|的价|送|答应|开价|可以给|能给))"), True),
     # "皇派的报价是含安装的"
-    re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的(?:报价|价格|拿货价|出厂价|方案)(?=是|也|比|更|才|只|就|都|还|要)"),
+    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的(?:报价|价格|拿货价|出厂价|方案)(?=是|也|比|更|才|只|就|都|还|要)"), True),
     # "卫宁的人上个月也来过", "极米的业务员找过我们"
-    re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的(?:人|销售|业务员?|代理)(?=.{0,8}(?:来过|来找|找过|也来|来谈|联系过|来拜访))"),
-    re.compile(r"做(" + _NAME + r")的(?:老板|经销商|代理)"),
+    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的(?:人|销售|业务员?|代理)(?=.{0,8}(?:来过|来找|找过|也来|来谈|联系过|来拜访))"),
+     False),
+    (re.compile(r"做(" + _NAME + r")的(?:老板|经销商|代理)"), False),
     # "价格比沁园的贵了三成", "比他们便宜" (pronouns are filtered below)
-    re.compile(r"比(" + _NAME + r")(?:的|家的?|那边的?)?(?=贵|便宜|低|高|好|差|快|慢)"),
+    (re.compile(r"比(" + _NAME + r")(?:的|家的?|那边的?)?(?=贵|便宜|低|高|好|差|快|慢)"), True),
     # "卫宁也报了", "萤石也在找我们谈"
-    re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=也(?:报了|在报|来报|报价|给了?报价|在谈|来找|找过))"),
+    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=也(?:报了|在报|来报|报价|给了?报价|在谈|来找|找过))"), False),
     # "跟石头的比有什么优势", "和蓝鲸比起来"
-    re.compile(r"(?:跟|和)(" + _NAME + r")(?:的|家的?|那边的?)?(?:比|对比|相比)"),
+    (re.compile(r"(?:跟|和)(" + _NAME + r")(?:的|家的?|那边的?)?(?:比|对比|相比)"), True),
 )
 _NOT_A_NAME = re.compile(
     r"^(?:这次|那次|本次|首次|最新|最终|正式|含税|单台|每台|整体|第三方|现在这家|这家|那家|原来那家|他|人家|白天|晚上|夜里|平时|平常|上个月|上月|同期|旺季|淡季|市场|行业|零售|批发|官网|网店|门店|贵司|贵方|贵公司|你司|您们|咱们|原厂|厂家|原装|官方|参数|性能|功能|质量|价格|服务|配置|指标|数据|效果|别家|别的|别人|另一家|另外一家|另外|其他|其它|他们|她们|人家|同行|竞品|友商|厂家|工厂|供应商|公司|系统|平台|软件|"
@@ -51,6 +53,21 @@ _FUNCTION_CHARS = re.compile(r"[是们我你您他她吗呢吧很就还说都也
 _SELF_INTRO = re.compile(r"我是|我这边是|我们是|我$")
 _REFERENCE = re.compile(r"我们在$|给$|帮$|服务过?$")
 _OWN_COMPANY = re.compile(r"(?:我司|本公司|我们公司|我们集团|我们)$")
+
+
+def _ordinary(name: str, common: frozenset[str]) -> bool:
+    """True when ``name`` splits wholly into ordinary words (greedy longest match, 2–4 characters)."""
+    if not common:
+        return False
+    i = 0
+    while i < len(name):
+        for n in (4, 3, 2):
+            if name[i:i + n] in common:
+                i += n
+                break
+        else:
+            return False
+    return True
 
 
 def _ok_context(text: str, start: int, end: int) -> bool:
@@ -115,7 +132,7 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                     name = lex.canonical_competitor(text[start:ext])
                 found.append(name)
                 mentions.setdefault(name, []).append((text, start, ext))
-        for rx in _DISCOVER:
+        for rx, weak in _DISCOVER:
             for m in rx.finditer(text):
                 cand = m.group(1)
                 if _NOT_A_NAME.match(cand) or cand.lower() in lex.non_competitors or len(cand) < 2:
@@ -124,6 +141,8 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                     cand = cand[:-1]
                 if _FUNCTION_CHARS.search(cand):
                     continue  # "AI侦测是比海康好": a clause, not a name
+                if weak and _ordinary(cand, lex.common_words):
+                    continue  # "比白天贵", "和参数对比": ordinary words, not a brand
                 known = pattern.search(cand) if pattern is not None else None
                 if known is not None and (known.start() > 0 or known.end() == len(cand)):
                     continue  # the lexicon pass has it, spelled canonically

@@ -54,6 +54,8 @@ class FieldLexicons:
         sample_pattern: a customer who must see or test a sample first (also a P3 blocker).
         document_aliases: alias -> canonical document name.
         manager_titles: titles of the rep's own managers (requests to them go to 销售部).
+        common_words: ordinary words (low IDF in ``lexicons/idf.txt``); a name found only by a weak
+            pattern ("比X贵") that is made of them is not a competitor ("比白天贵").
         blocker_cues: (level, pattern) pairs for customer phrasings of a sticking point, most
             severe first; a safety net under the risk detector (``fields/blockers.yaml``).
         blocker_negation: words that cancel a cue when they come before it in its clause.
@@ -75,6 +77,7 @@ class FieldLexicons:
     sample_pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     document_aliases: Mapping[str, str] = field(default_factory=_empty)
     manager_titles: tuple[str, ...] = ()
+    common_words: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     blocker_cues: tuple[tuple[str, re.Pattern[str]], ...] = field(default=(), repr=False, compare=False)
     blocker_negation: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     blocker_conditional: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -257,6 +260,27 @@ def _load_blockers(path: Path) -> dict[str, Any]:
             "blockers_version": str(data.get("version", "0"))}
 
 
+_COMMON_IDF = 9.5
+
+
+def _load_common_words(path: Path) -> frozenset[str]:
+    """Words of ``idf.txt`` (``word idf`` per line) rarer than nothing: idf below ``_COMMON_IDF``."""
+    words: set[str] = set()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#"):
+            try:
+                if float(parts[1]) < _COMMON_IDF and len(parts[0]) >= 2:
+                    words.add(parts[0])
+            except ValueError:
+                continue
+    return frozenset(words)
+
+
 def load_field_lexicons(directory: Path | None = None) -> FieldLexicons:
     """Load ``fields/competitors.yaml``, ``documents.yaml``, ``departments.yaml`` and ``blockers.yaml``.
 
@@ -279,4 +303,6 @@ def load_field_lexicons(directory: Path | None = None) -> FieldLexicons:
             loaded = loader(path)
             versions.append(loaded.pop(f"{name}_version"))
             parts.update(loaded)
+    idf = (directory or DEFAULT_DIR) / "idf.txt"
+    parts["common_words"] = _load_common_words(idf if idf.exists() else DEFAULT_DIR / "idf.txt")
     return FieldLexicons(version="+".join(versions) or "0", **parts)

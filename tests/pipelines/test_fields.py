@@ -902,3 +902,10 @@ def test_fields_batch8_competitor_quotes_and_integrations() -> None:
     conv = _conv(("customer", "皇派的报价是含安装的 算下来比你们便宜一成"), ("customer", "这次的报价是含税的吗"),
                  ("customer", "能否对接有赞商城"), ("rep", "有赞商城我们有标准接口"))
     assert extract_competitors(_an(conv), LEX) == ("皇派",)
+
+
+def test_fields_weakly_found_names_must_not_be_ordinary_words() -> None:
+    conv = _conv(("customer", "焊接工艺评定那边给的结论是合格"), ("customer", "夜配会比晚上贵吗"),
+                 ("customer", "皇派那边给的价低一成"))
+    assert extract_competitors(_an(conv), LEX) == ("皇派",)
+    assert "白天" in LEX.common_words and "皇派" not in LEX.common_words
