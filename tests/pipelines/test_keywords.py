@@ -132,6 +132,15 @@ def test_keywords_minimal_lexicon_detects(tmp_path: Path) -> None:
     assert [(s.category, s.entry_id, s.quote) for s in signals] == [("budget", "budget.gone", "今年的钱都没了")]
 
 
+def test_keywords_context_regexes_stay_small(detector: PhraseDetector) -> None:
+    # Cues searched after every hit must not expand into thousands of alternatives (a product
+    # of groups without a {0,0} slot made every hit 5x slower once; issue 3 speed target).
+    rxs = [detector._resolutions, detector._denials_after, *detector._entry_exclude,  # noqa: SLF001
+           *detector._category_exclude.values()]  # noqa: SLF001
+    sizes = [len(rx.pattern) for rx in rxs if rx is not None]
+    assert max(sizes) < 6000
+
+
 def test_keywords_frequent_words_only_move_the_anchor(tmp_path: Path) -> None:
     # Marking 没了 as frequent in sales talk keys the pattern on @money instead; what matches
     # is the same (issue 3: speed with a larger lexicon).
