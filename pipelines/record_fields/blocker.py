@@ -71,6 +71,8 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
     if _ASKS_IF.search(before[-12:] + quote) and re.search(r"[吗？?]", quote + after[:6]):
         return "P2"  # "如果不续费，数据还能导出来吗": a question about a case, not a decision
     if category == "churn":
+        if re.match(r"[，,\s]*改(?:为|成|由|走)", after) or re.search(r"取消[，,\s]*改(?:为|成|由|走)", quote):
+            return "P1"  # "直接采购取消，改为公开招标": the process changes, the deal goes on
         context = before + quote
         if _HYPOTHETICAL.search(context):
             return "P2"

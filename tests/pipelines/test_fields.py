@@ -909,3 +909,16 @@ def test_fields_weakly_found_names_must_not_be_ordinary_words() -> None:
                  ("customer", "皇派那边给的价低一成"))
     assert extract_competitors(_an(conv), LEX) == ("皇派",)
     assert "白天" in LEX.common_words and "皇派" not in LEX.common_words
+
+
+def test_fields_batch9_cues_and_process_changes() -> None:
+    for text, level in (("别家给到5个点了 你们才3个点", "P2"), ("款要分三年付 一次性付我们资金压力太大", "P2"),
+                        ("返点能不能再加两个点", "P2")):
+        conv = _conv(("customer", text))
+        b = extract_blocker(_an(conv), [], LEX)
+        assert b is not None and b.level == level, text
+    conv = _conv(("rep", "王总：\n\n跟您汇报一下。如果我们做不到，下半年的精装项目会全部转给立邦。需要您批一个特价。"), fmt="eml")
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P1"
+    assert signal_level("churn", "原定的院内直接采购取消", after="，改为公开招标") == "P1"
+    assert not is_question("还是按去年的价格吧")
