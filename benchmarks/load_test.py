@@ -294,8 +294,10 @@ class _Bodies:
 class _Conn:
     """One HTTP/1.1 keep-alive connection (just enough of the protocol for uvicorn's replies)."""
 
-    def __init__(self, port: int, requests_per_connection: int) -> None:
+    def __init__(self, port: int, requests_per_connection: int, seed: int) -> None:
         self.port = port
+        self.mean_requests = requests_per_connection
+        self.rng = random.Random(seed)
         self.requests_per_connection = requests_per_connection
         self.used = 0
         self.reader: asyncio.StreamReader | None = None
@@ -307,11 +309,15 @@ class _Conn:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(_HOST, self.port)
             self.used = 0
+            # A random budget, so that reconnections spread over time instead of coming in waves
+            # (a worker's accept loop takes every pending connection at once).
+            m = self.mean_requests
+            self.requests_per_connection = self.rng.randint(max(1, m // 2), max(1, m + m // 2))
         assert self.reader is not None
         self.used += 1
         # Like many CRM clients coming and going, a connection is closed after some requests: the
         # workers share one listening socket, and connections that all arrive in the first
-        # millisecond and live for the whole run would all land on whichever worker accepted first.
+        # millisecond and live for the whole run would stay wherever they were first accepted.
         last = b"Connection: close\r\n" if self.used >= self.requests_per_connection else b""
         self.writer.write(self.head + last + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -392,7 +398,7 @@ async def _drive(port: int, *, rate: float, concurrency: int, warmup_s: float, d
     loop = asyncio.get_running_loop()
     bodies = _Bodies(seed)
     tally = _Tally()
-    conns = [_Conn(port, per_connection) for _ in range(concurrency)]
+    conns = [_Conn(port, per_connection, seed * 1000 + i) for i in range(concurrency)]
     t0 = loop.time()
     measure_from = t0 + warmup_s
     stop_at = measure_from + duration_s
