@@ -199,6 +199,8 @@ class ContextRules:
         pinyin_words: two-character words the pinyin pass may match by sound alone (招标 →
             招镖); shorter-than-three-character homophones of anything else are ignored, since
             most two-character words have common homophones (解约/节约, 天价/添加).
+        shared_spans: category pairs that may both hold one span (切回中通 is churn and
+            competitor): a hit of one is never shadowed by a longer hit of the other.
         frequent_words: words that are common in sales talk though rare in the general corpus
             behind ``idf.txt`` (挺好, 系统, 物流 …); only steers which segment of a slot pattern
             keys the automaton, so a pattern is not woken by every 系统.
@@ -222,6 +224,7 @@ class ContextRules:
     pinyin_function_chars: str = ""
     rhetorical_cues: tuple[str, ...] = ()
     frequent_words: tuple[str, ...] = ()
+    shared_spans: tuple[tuple[str, str], ...] = ()
     negation_window: int = 4
     long_window: int = 12
 
@@ -681,6 +684,14 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
                 if not isinstance(node.value, str):
                     raise LexiconError(f"{manifest}:{node.line}: {key} must be a string of characters")
                 kwargs[key] = node.value.replace(" ", "")
+            elif key == "shared_spans":
+                pairs = []
+                for w, line in _strings(node, manifest, key):
+                    pair = tuple(w.split())
+                    if len(pair) != 2 or any(c not in CATEGORIES for c in pair):
+                        raise LexiconError(f"{manifest}:{line}: {key} entries are two categories, e.g. 'churn competitor'")
+                    pairs.append(pair)
+                kwargs[key] = tuple(pairs)
             elif key == "frequent_words":
                 kwargs[key] = tuple(_norm_literals(w for w, _ in _strings(node, manifest, key)).values())
             elif key == "pinyin_skip_lists":
@@ -915,6 +926,7 @@ class PhraseDetector:
         self._answer_denials = _combined(ctx.answer_denials, lists)
         self._conditionals = _combined(ctx.conditionals, lists)
         self._rhetorical = _combined(ctx.rhetorical_cues, lists)
+        self._shared = frozenset(frozenset(p) for p in ctx.shared_spans)
 
     @property
     def version(self) -> str:
@@ -1291,7 +1303,8 @@ class PhraseDetector:
                         break
                     # The container must have read more of the words, not just spanned a gap.
                     if (h.end <= o.end and o.literal_chars > h.literal_chars and cats[i] != cats[j]
-                            and (o.method == "lexicon" or h.method != "lexicon")):
+                            and (o.method == "lexicon" or h.method != "lexicon")
+                            and frozenset((cats[i], cats[j])) not in self._shared):
                         shadowed.add(j)
         # One signal per (turn, category, sentence): a customer repeating a point in the same
         # breath is one point (太贵了，再便宜点吧). The quote spans the clauses involved.

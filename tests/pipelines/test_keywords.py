@@ -392,6 +392,18 @@ def test_keywords_one_span_two_categories(detector: PhraseDetector) -> None:
     assert {s.category for s in signals} == {"churn", "competitor"}
 
 
+def test_keywords_shared_spans_keep_churn_and_competitor(detector: PhraseDetector) -> None:
+    # A longer churn hit does not shadow the competitor hit inside it (issue 3, round 2).
+    signals = detector.detect([customer("下个月起把华东的货都交给顺丰")])
+    assert categories(signals) == {"churn", "competitor"}
+
+
+def test_keywords_shared_spans_are_validated(tmp_path: Path) -> None:
+    base = write_lexicon(tmp_path, manifest=MANIFEST + "context:\n  shared_spans: [churn]\n")
+    with pytest.raises(LexiconError, match=r"lexicon.yaml:5: shared_spans entries are two categories"):
+        load_lexicon(base)
+
+
 def test_keywords_one_signal_per_point_in_a_sentence(detector: PhraseDetector) -> None:
     signals = detector.detect([customer("太贵了，再便宜两个点吧")])
     assert [s.category for s in signals] == ["price"]
