@@ -32,7 +32,7 @@ _WEAK = re.compile(r"整理|准备|做好|安排|处理|跟进|问问|确认|约
 _FIRST_PERSON = re.compile(r"我|咱们|咱|我们|本人")
 _DONE = re.compile(r"(?:见面|拜访|开会|沟通|通话|打电话|聊|碰面)(?:的)?(?:时|时候)|今天(?:主要|是来|来是|过来是|就是)|^(?:今天|这次)(?:给|跟|向)(?:大家|各位)|已经(?![^您你我他她的，。\s]{1,4}的)|已(?!经)(?![^您你我他她的，。\s]{1,3}的)|刚刚?|上周|昨天|^之前|前天|上次|去年|刚才|早就|(?:发|给|寄|送|开|做|交)(?:您|你)?(?:邮箱|微信|群里)?了$|"
                    r"(?:拜访|去|见|发|谈|聊|打|送|寄|给|问|查|看)了(?!解)")
-_ASKS_CUSTOMER = re.compile(r"请您|麻烦您|您把|您先|(?<![发给])您看|您拍|您这边|发我|给我|告诉我|您方便|您帮|帮忙引荐|您直接|(?<!给)您确认|"
+_ASKS_CUSTOMER = re.compile(r"请您|麻烦您|您把|您先|(?<![发给帮])您看|您拍|您这边|发我|给我|告诉我|您方便|您帮|帮忙引荐|您直接|(?<!给)您确认|"
                             r"找我|问我|^(?:您|你)(?!放心)|我是|我这边是")
 _GENERIC = re.compile(r"随时|一般|通常|平时|^以后|以后(?:有|需要|随时)|每次|每个月|每年|都可以|可以推荐|如果|要是|一直|向来|都是")
 _INTERNAL_VERB = re.compile(
@@ -46,7 +46,7 @@ _ONLY_TIME = re.compile(r"^(?:好的?|嗯|行|可以|没问题|那)?[，, ]*$")
 
 # A request the customer makes of the rep.
 _CUSTOMER_REQUEST = re.compile(
-    r"(?<![申邀])请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|回传|传|寄|签回|盖章|反馈|给|联系|安排|报|处理|说法|结清|支付|付清|完成|整改|补充|补齐|补交|补发|出具|更新)|"
+    r"(?<![申邀])请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|回传|传|寄|签回|盖章|反馈|给|联系|安排|报|处理|说法|结清|支付|付清|完成|整改|补充|补齐|补交|补发|出具|更新|送达|送到|送货|交货|到货|发货)|"
     r"麻烦(?:你们?|您)?.{0,20}?(?:发|提供|给|寄|安排|过来)|"
     r"你们?(?:先|尽快|赶紧)?把.{1,40}?(?:发|给|寄|填|整理|送|带)|"
     r"(?:最好|务必|尽快|抓紧).{0,14}?(?:给|发|提供|回复|到)|"
@@ -82,7 +82,7 @@ def _is_commitment(c: Clause) -> bool:
     t = c.text
     if len(t) < 3 or _DONE.search(t) or _ASKS_CUSTOMER.search(t) or _GENERIC.search(t):
         return False
-    if re.search(r"[吗？?]$|吗[？?]?$|要不要|是不是|什么|哪[个位些里]|多少|怎么", t) and not c.times:
+    if re.search(r"[吗？?]$|吗[？?]?$|要不要|是不是|什么|哪[个位些里]|多少|怎么|^(?:看)?能不能|^可不可以|^看能否", t) and not c.times:
         return False
     if _STRONG.search(t):
         return bool(_FIRST_PERSON.search(t) or c.times or not re.search(r"你们|您们", t))
@@ -328,8 +328,14 @@ _DEPT_PERSON = re.compile(r"(?:我们|咱们|公司|让|带|派|安排|叫|请|�
 # "财务那边我去催一下": the rep's own ask after the department.
 _SELF_ASKS = re.compile(r"(?:我|我们)(?:这边|回去|马上|今天|明天)?(?:再|去|来)?(?:催|问|申请|协调|确认|沟通|商量|找|请示|汇报|安排)")
 # "人工费我去跟我们经理申请": an unnamed manager of the rep.
-_OWN_MANAGER = re.compile(r"(?:跟|找|向|请|问|让|和)(?:我们|咱们|我)的?(经理|领导|上级|主管|部门经理|销售经理)"
-                          r"(?:申请|批|请示|汇报|确认|商量|沟通|特批|审批|同意)")
+_OWN_MANAGER = re.compile(r"(?:(?:跟|找|向|请|问|让|和)(?:我们|咱们|我)的?(经理|领导|上级|主管|部门经理|销售经理)"
+                          r"(?:申请|批|请示|汇报|确认|商量|沟通|特批|审批|同意|能不能|可不可以|看能不能|看看)|"
+                          r"(?:问问|问一下|请示|请示一下)(?:我们|咱们)的?(经理|领导|上级|主管|部门经理|销售经理))")
+# "我让维保的师傅明天下午过去检查": staff named by their trade.
+_DEPT_STAFF = re.compile(r"(?:让|派|安排|叫|请|带)(?:我们|咱们)?的?(维保|维修|安装|售后|技术|实施|质检|品质|设计)(?:部|部门)?的?"
+                         r"(?:师傅|同事|工程师|人员|团队|人)")
+_STAFF_DEPT = {"维保": "售后部", "维修": "售后部", "安装": "售后部", "售后": "售后部", "技术": "技术部", "实施": "实施部",
+               "质检": "质量部", "品质": "质量部", "设计": "设计部"}
 # What a rep says when turning to a colleague.
 _ASKS_COLLEAGUE = re.compile(r"让|找|请|跟|和|同|问|申请|协调|安排|需要|汇报|报给|报到|催|确认|商量|沟通|联系|带|叫|派|"
                              r"拉上|转给|交给|提交|审|批|出一?[份个版]|核|评估|测算|支持|帮")
@@ -415,8 +421,14 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                     continue
                 add(lex.canonical_department("销售部") or "销售部", name, c, due)
             for m in _OWN_MANAGER.finditer(text):
-                if not any(a <= m.start(1) < b for a, b in dept_spans):
-                    add(lex.canonical_department("销售部") or "销售部", m.group(1), c, due)
+                g = 1 if m.group(1) else 2
+                if not any(a <= m.start(g) < b for a, b in dept_spans):
+                    add(lex.canonical_department("销售部") or "销售部", m.group(g), c, due)
+                    dept_spans.append(m.span(g))
+            for m in _DEPT_STAFF.finditer(text):
+                if not any(a < m.end(1) and m.start(1) < b for a, b in dept_spans):
+                    add(lex.canonical_department(_STAFF_DEPT.get(m.group(1), m.group(1) + "部"))
+                        or _STAFF_DEPT.get(m.group(1), m.group(1) + "部"), None, c, due)
                     dept_spans.append(m.span(1))
             for m in _OWN_SITE.finditer(text):
                 add(_SITE_DEPT[m.group(1)], None, c, due)

@@ -46,7 +46,7 @@ _PAY_SERIOUS = re.compile(r"承兑|汇票|会票|没钱|资金链|(?:调整|延�
 _BUDGET_SERIOUS = re.compile(r"冻结|砍|削减|执行完|用完|花完|没有预算|没预算|没钱|先停|停了|取消|没批|批不下来|只剩|暂停|砍了")
 _PROC_ROUTINE = re.compile(r"比价|比选|三家|磋商|询价|走个?流程")
 _PROC_SERIOUS = re.compile(r"招标|投标|招镖|集采|集中采购|统一采购|政府采购|政采|采购平台|上平台|网上竞价|竞价|电子卖场|入库|"
-                           r"合格供方|准入|供应商审核|验厂|审厂|名录|短名单|不在库")
+                           r"合格供方|准入|供应商审核|审计|验厂|审厂|名录|短名单|不在库")
 _COMP_LOST = re.compile(r"选用|选了|选择了|决定用|已经定了|签了|最终定")
 _COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|更认")
 _LONG_HOLD = re.compile(r"暂停(?:下单|订货|进货|采购|下新单|新单|合作)|停(?:单|货)|(?:一|二|三|四|下个?)季度(?:先)?(?:暂停|不下|停)")
@@ -239,7 +239,10 @@ def _competitor_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: Fi
     rx = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
     spans = [(s.turn, s.start, s.end) for s in signals]
     parts: list[BlockerPart] = []
-    for c in analysis.by_speaker("customer", "unknown"):
+    clauses = analysis.by_speaker("customer", "unknown")
+    if not clauses and analysis.turns:  # a rep's report or reply relays the customer's words
+        clauses = tuple(c for c in analysis.by_speaker("rep") if not _OWN_STEP.search(c.text))
+    for c in clauses:
         if any(t == c.turn and a < c.end and b > c.start for t, a, b in spans):
             continue
         unit = c.sentence_text

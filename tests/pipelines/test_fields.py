@@ -922,3 +922,25 @@ def test_fields_batch9_cues_and_process_changes() -> None:
     assert b is not None and b.level == "P1"
     assert signal_level("churn", "原定的院内直接采购取消", after="，改为公开招标") == "P1"
     assert not is_question("还是按去年的价格吧")
+
+
+def test_fields_batch10_rules() -> None:
+    conv = _conv(("rep", "明白 我问问我们经理能不能按老价给您 今天下班前回您"),
+                 ("rep", "好的 我让维保的师傅明天下午过去检查"))
+    support = extract_support(_an(conv), LEX)
+    assert [(s.department, s.person) for s in support] == [("销售部", "经理"), ("售后部", None)]
+    conv = _conv(("customer", "请于1月20日中午前送达我司行政部，收货人邬敏。"), fmt="eml")
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-20T12:00:00+08:00"
+    conv = _conv(("rep", "邱老板 理解 那我下周一过去帮您看看库存 能不能帮您调一部分货走"))
+    a = extract_next_action(_an(conv), LEX)
+    assert a is not None and a.due == "2026-01-19" and "库存" in a.text
+    conv = _conv(("customer", "米其林的代理给我们的价都比你们低"), ("customer", "上个月有两次送气晚了 差点停产"))
+    an = _an(conv)
+    assert extract_competitors(an, LEX) == ("米其林",)
+    b = extract_blocker(an, [], LEX)
+    assert b is not None and b.level == "P2"
+    conv = _conv(("rep", "晏总您好，\n\n您提到目前我们的单票价格比中通高0.3元，这个我们非常理解。明天下午五点前把新报价发您。"), fmt="eml")
+    an = _an(conv)
+    b = extract_blocker(an, [], LEX, extract_competitors(an, LEX))
+    assert b is not None and b.level == "P2" and "中通" in b.text
