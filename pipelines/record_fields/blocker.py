@@ -39,7 +39,7 @@ _FINAL = re.compile(r"不要了|取消|终止|不做了|不考虑|不续|不需�
 
 _PAY_DOC = re.compile(r"发票|票据|单据|收据")
 _PAY_HALT = re.compile(r"暂停支付|停止支付|停付|不付|付不了|付不出|没法付|无法支付|拿不出|先压着|压着|冻结|冻着|拒付|扣着|不给钱")
-_PAY_REQUEST = re.compile(r"申请|能不能|可不可以|商量|希望|麻烦")
+_PAY_REQUEST = re.compile(r"申请|能不能|可不可以|可以吗|行不行|商量|希望|麻烦|分期|一次(?:性)?(?:拿|付)不出")
 _PAY_SERIOUS = re.compile(r"承兑|汇票|会票|没钱|资金链|(?:调整|延长|改|推迟|延)(?:为|到|至|成).{0,6}(?:90|120|150|180|九十|一百二十?|一百五十?|一百八十?)天|[三四五六]个月|(?:推|拖|延|压)(?:到|至|后)?.{0,4}[一二三四五六七八九十\d]+月|几个月|半年|"
                            r"(?:要到|等到)[一二三四五六七八九十\d]+月份?")
 
@@ -86,10 +86,10 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
     if category == "payment":
         if _PAY_DOC.search(quote):
             return "P3"
+        if _PAY_REQUEST.search(before[-4:] + quote + after[:12]):
+            return "P2"  # asked for, not imposed: "分期付款可以吗 一次拿不出这么多"
         if _PAY_HALT.search(quote):
             return "P0"
-        if _PAY_REQUEST.search(before[-4:] + quote + after[:12]):
-            return "P2"
         return "P1" if _PAY_SERIOUS.search(quote) or _PAY_SERIOUS.search(after[:20]) else "P2"
     if category == "budget":
         return "P1" if _BUDGET_SERIOUS.search(quote + after) or _PAY_SERIOUS.search(quote + after) else "P2"

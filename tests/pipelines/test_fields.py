@@ -944,3 +944,13 @@ def test_fields_batch10_rules() -> None:
     an = _an(conv)
     b = extract_blocker(an, [], LEX, extract_competitors(an, LEX))
     assert b is not None and b.level == "P2" and "中通" in b.text
+
+
+def test_fields_batch11_rules() -> None:
+    assert signal_level("payment", "那台设备分期付款可以吗 一次拿不出这么多") == "P2"
+    assert signal_level("payment", "这批的货款我们拿不出") == "P0"
+    conv = _conv(("rep", "葛总：\n\n跟您汇报一下。医院明确说所有接入院内网络的系统供应商必须有等保三级的测评证明，我们目前只有二级。"),
+                 fmt="eml")
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P1" and "等保三级" in b.text
+    assert not is_question("行 方案里写清楚费用怎么算")
