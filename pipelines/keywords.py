@@ -905,7 +905,7 @@ class PhraseDetector:
             return _regex_of(slotted)
 
         self._entry_exclude = [exclusions(i, e.exclude) for i, e in enumerate(lexicon.entries)]
-        self._category_group = {c: len(lexicon.entries) + n for n, c in enumerate(CATEGORIES)}
+        self._category_group: dict[str, int] = {c: len(lexicon.entries) + n for n, c in enumerate(CATEGORIES)}
         self._category_exclude = {c: exclusions(self._category_group[c], p) for c, p in lexicon.category_exclude.items()}
         for w, groups in excl_words.items():
             self._exclude_ac.add_word(w, (len(w), frozenset(groups)))
