@@ -130,13 +130,15 @@ def test_alert_rules_api_validates(client: Any) -> None:
 def test_websocket_stream_and_resume(client: Any) -> None:
     first = _post(client, "i-1", RISKY, customer="C-1")
     assert first["record"]["risk_signals"]
-    alert_id = client.get("/v1/alerts").json()["items"][0]["id"]
+    alert_id = min(a["id"] for a in client.get("/v1/alerts").json()["items"])
     with client.websocket_connect("/v1/alerts/ws?since=0") as ws:
         replayed = json.loads(ws.receive_text())
         assert replayed["alert"]["id"] == alert_id
         _post(client, "i-2", "你们的价格太贵了，比别家贵三成", customer="C-9")
         live = json.loads(ws.receive_text())
-        assert live["alert"]["customer_id"] == "C-9" and live["alert"]["category"] == "price"
+        while live["alert"]["customer_id"] != "C-9":  # the rest of the replay
+            live = json.loads(ws.receive_text())
+        assert live["alert"]["category"] == "price"
 
 
 # ---------------------------------------------------------------- real processes
@@ -186,7 +188,7 @@ def test_sse_resumes_from_last_event_id(service_env: dict[str, str]) -> None:
                 for line in resp.iter_lines():
                     if line.startswith("data: "):
                         got.append(json.loads(line[6:]))
-                        if len(got) == 2:
+                        if len(got) == len(ids) - 1:
                             break
             assert [a["id"] for a in got] == ids[1:]
         finally:
@@ -202,12 +204,13 @@ def test_webhook_receiver_down_for_a_while_gets_every_alert(service_env: dict[st
             _configure_webhook(svc.url, receiver)
             for i in range(5):
                 _post_http(svc.url, i)
-            wait_until(lambda: svc and httpx.get(svc.url + "/v1/alerts").json()["items"], 10)
+            accepted = {a["id"] for a in httpx.get(svc.url + "/v1/alerts", params={"limit": 100}).json()["items"]}
+            assert len(accepted) >= 5
             receiver.up = True
-            wait_until(lambda: len(_delivered_alert_ids(receiver)) == 5, 60, 0.2)
+            wait_until(lambda: set(_delivered_alert_ids(receiver).values()) == accepted, 60, 0.2)
         finally:
             svc.stop()
-    assert sorted(_delivered_alert_ids(receiver).values()) == list(range(1, 6))
+    assert sorted(_delivered_alert_ids(receiver).values()) == sorted(accepted)
 
 
 @pytest.mark.slow
@@ -223,7 +226,7 @@ def test_sigkilled_service_still_delivers_every_accepted_alert_once(service_env:
         for t in posts:
             t.join()
         accepted = {a["id"] for a in httpx.get(svc.url + "/v1/alerts", params={"limit": 100}).json()["items"]}
-        assert len(accepted) == 8
+        assert len(accepted) >= 8
         svc.kill()  # …when the service dies without a chance to flush anything
         receiver.up = True
         svc2 = ServiceProcess(env).start()
