@@ -421,8 +421,8 @@ def _similarities(bigrams: Sequence[frozenset[str]], *, window: int | None = Non
 def _textrank(sim: np.ndarray, *, damping: float = 0.85, iterations: int = 30) -> np.ndarray:
     """PageRank over a symmetric similarity matrix; scores have mean 1 (pure)."""
     n = sim.shape[0]
-    if n == 0:
-        return np.zeros(0)
+    if n <= 1:  # a single message (the real-time path): nothing to rank
+        return np.ones(n)
     w = np.array(sim, dtype=np.float64)
     np.fill_diagonal(w, 0.0)
     out = w.sum(axis=1, keepdims=True)
