@@ -64,5 +64,6 @@ def configure_logging(settings: Settings, *, cli: bool = False) -> None:
                                 "formatter": formatter, "filters": ["context"]}},
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {name: {"level": "WARNING"} for name in
-                    ("jieba", "faster_whisper", "httpx", "httpcore", "transformers", "urllib3", "uvicorn.access")},
+                    ("jieba", "faster_whisper", "httpx", "httpcore", "transformers", "urllib3", "uvicorn.access",
+                     "alembic")},
     })
