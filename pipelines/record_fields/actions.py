@@ -272,10 +272,9 @@ def _customer_action(analysis: Analysis, lex: FieldLexicons) -> NextAction | Non
                     and documents_in(c.sentence_text, lex, require_context=False):
                 text = c.sentence_text.strip()
             text = re.sub(r"\s*\n\s*", " ", text)
-            if not documents_in(text, lex, require_context=False):
-                docs = [d.name for d in documents_in(view.turn.text, lex)]
-                if docs:
-                    text += "（" + "、".join(dict.fromkeys(docs[:5])) + "）"
+            docs = [d.name for d in documents_in(view.turn.text, lex) if d.name not in text]
+            if docs:  # what the customer asked for earlier in the message
+                text += "（" + "、".join(dict.fromkeys(docs[:5])) + "）"
             action = NextAction(text=text, due=due.iso() if due else None, turn=c.turn)
             key = (0, due.sort_key) if due else (1, (c.position, c.start))
             if best is None or key < best[0]:
@@ -327,6 +326,12 @@ _DEPT_PERSON = re.compile(r"(?:我们|咱们|公司|让|带|派|安排|叫|请|�
                           r"(?:部|部门|中心)?的(?:同事)?((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:工程师|工|总|经理|主管|总监|老师))")
 # "财务那边我去催一下": the rep's own ask after the department.
 _SELF_ASKS = re.compile(r"(?:我|我们)(?:这边|回去|马上|今天|明天)?(?:再|去|来)?(?:催|问|申请|协调|确认|沟通|商量|找|请示|汇报|安排)")
+# "我们技术部的吕工下周过来做培训": a colleague the rep sends to the customer.
+_COLLEAGUE_COMES = re.compile(r"^(?:的|那边的?)?(?:同事|[\u4e00-\u9fff]{1,3}?(?:工|总|经理|主管|老师)|小[\u4e00-\u9fff])?"
+                              r"(?:会|也会|下周|明天|今天|后天|周[一二三四五六日])?(?:一起)?(?:过来|过去|上门|到现场|来一趟|去一趟|跟您对接|联系您|给您)")
+# "我让技术今天排查一下": a department named bare, then what it should do.
+_BARE_DEPT_ASK = re.compile(r"(?:让|找|请|叫|安排)(?:我们|咱们)?的?(技术|售后|财务|法务|质检|品质|实施|设计|客服|物流|仓库)(?!部)"
+                            r"(?:那边|同事)?(?:今天|明天|马上|尽快|这边|先)?(?:排查|看|查|处理|评估|确认|出|做|跟进|联系|核|审|过|修)")
 # "人工费我去跟我们经理申请": an unnamed manager of the rep.
 _OWN_MANAGER = re.compile(r"(?:(?:跟|找|向|请|问|让|和)(?:我们|咱们|我)的?(经理|领导|上级|主管|部门经理|销售经理)"
                           r"(?:申请|批|请示|汇报|确认|商量|沟通|特批|审批|同意|能不能|可不可以|看能不能|看看)|"
@@ -403,8 +408,8 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                     dept_spans.append(m.span())
                     if _CUSTOMER_SIDE.search(text[max(0, m.start() - 6):m.start()]):
                         continue
-                    if not asks_any or not (_ASKS_COLLEAGUE.search(text[:m.start()])
-                                            or _SELF_ASKS.search(text[m.end():])):
+                    if not (asks_any and (_ASKS_COLLEAGUE.search(text[:m.start()]) or _SELF_ASKS.search(text[m.end():]))) \
+                            and not _COLLEAGUE_COMES.match(text[m.end():]):
                         continue  # "财务那边在核", "财务周四前能打款": news about a department, not a request
                     alias = m.group(0)
                     dept = lex.canonical_department(alias)
@@ -425,6 +430,12 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 if not any(a <= m.start(g) < b for a, b in dept_spans):
                     add(lex.canonical_department("销售部") or "销售部", m.group(g), c, due)
                     dept_spans.append(m.span(g))
+            for m in _BARE_DEPT_ASK.finditer(text):
+                if not any(a < m.end(1) and m.start(1) < b for a, b in dept_spans):
+                    word = _STAFF_DEPT.get(m.group(1)) or {"财务": "财务部", "法务": "法务部", "客服": "客服部",
+                                                           "物流": "供应链部", "仓库": "供应链部"}.get(m.group(1), m.group(1) + "部")
+                    add(lex.canonical_department(word) or word, None, c, due)
+                    dept_spans.append(m.span(1))
             for m in _DEPT_STAFF.finditer(text):
                 if not any(a < m.end(1) and m.start(1) < b for a, b in dept_spans):
                     add(lex.canonical_department(_STAFF_DEPT.get(m.group(1), m.group(1) + "部"))

@@ -227,7 +227,13 @@ def _settled(analysis: Analysis, c: Clause, lex: FieldLexicons) -> bool:
     text = view.turn.text
     left = max((m.end() for m in re.finditer(r"[。！？!?\n]", text[:c.start])), default=0)
     m = re.compile(r"[。！？!?\n]").search(text, c.end)
-    return bool(lex.blocker_settled.search(text[left:m.start() if m else len(text)]))
+    right = m.start() if m else len(text)
+    for s in lex.blocker_settled.finditer(text, left, right):
+        # "方案没问题 就是钱要等贷款": a point settled before a "但是/就是" is another point
+        if s.end() <= c.start and _CONTRAST.search(text, s.end(), c.start + 2):
+            continue
+        return True
+    return False
 
 
 def _competitor_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexicons,

@@ -954,3 +954,18 @@ def test_fields_batch11_rules() -> None:
     b = extract_blocker(_an(conv), [], LEX)
     assert b is not None and b.level == "P1" and "等保三级" in b.text
     assert not is_question("行 方案里写清楚费用怎么算")
+
+
+def test_fields_batch12_rules() -> None:
+    conv = _conv(("rep", "蒋总 抱歉 我让技术今天排查一下 晚上八点前给您反馈"),
+                 ("rep", "另外下周我们技术部的吕工过来给工人做一次安装培训"))
+    support = extract_support(_an(conv), LEX)
+    assert [(s.department, s.person) for s in support] == [("技术部", "吕工")]  # one department, named person kept
+    conv = _conv(("customer", "领星的同步就很快 基本是实时的"))
+    assert extract_competitors(_an(conv), LEX) == ("领星",)
+    for text in ("你们上批的地坪漆颜色不对 跟色卡差很多", "方案没问题 就是钱要等银行贷款下来 大概三月份"):
+        conv = _conv(("customer", text))
+        b = extract_blocker(_an(conv), [], LEX)
+        assert b is not None and b.level == "P2", text
+    conv = _conv(("customer", "请在2月10日前寄出两款样品各两台"), ("rep", "施工图我下周一发您"))
+    assert extract_attachments(_an(conv), LEX) == ("两款样品", "施工图")
