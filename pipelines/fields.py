@@ -135,7 +135,7 @@ def _simplified(conversation: Conversation) -> tuple[Conversation, dict[str, str
         out = to_simplified(text)
         if len(out) != len(text):  # a phrase conversion changed the length: go char by char
             out = "".join(c if len(c) == 1 else o for o, c in ((o, to_simplified(o)) for o in text))
-        for o, n in zip(text, out):
+        for o, n in zip(text, out, strict=True):
             if o == n:
                 kept.add(n)
             elif back.setdefault(n, o) != o:

@@ -272,7 +272,7 @@ def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexi
     # Categories whose level already reads its own severity words: a cue does not overrule them.
     own_levels = ("procurement", "budget", "payment", "churn")
     spans = [(s.turn, s.start, s.end, -1 if s.category in own_levels else LEVELS.index(lv))
-             for s, lv in zip(signals, levels or ["P3"] * len(signals))]
+             for s, lv in zip(signals, levels or ["P3"] * len(signals), strict=True)]
     parts: list[BlockerPart] = []
     clauses = analysis.by_speaker("customer", "unknown")
     if not clauses and analysis.turns:
@@ -282,7 +282,7 @@ def _cue_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: FieldLexi
         # read as competitor only is still a share cut).
         covered = [lv for t, a, b, lv in spans if t == c.turn and a < c.end and b > c.start]
         for level, rx in lex.blocker_cues:
-            if covered and LEVELS.index(level) >= min(covered):  # type: ignore[arg-type]
+            if covered and LEVELS.index(level) >= min(covered):
                 continue  # (-1: never overruled)
             m = rx.search(c.text)
             if m is None:
