@@ -38,6 +38,8 @@ _DISCOVER: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的(?:人|销售|业务员?|代理)(?=.{0,8}(?:来过|来找|找过|也来|来谈|联系过|来拜访))"),
      False),
     (re.compile(r"做(" + _NAME + r")的(?:老板|经销商|代理)"), False),
+    # "顾客都跑去买皇家了"
+    (re.compile(r"(?:跑去|都去|转去|改去|去别家)(?:买|用|进|找)(" + _NAME + r")(?=了|的|吧|$|，|。|,|\s)"), False),
     # "价格比沁园的贵了三成", "比他们便宜" (pronouns are filtered below)
     (re.compile(r"比(" + _NAME + r")(?:的|家的?|那边的?)?(?=贵|便宜|低|高|好|差|快|慢)"), True),
     # "卫宁也报了", "萤石也在找我们谈"

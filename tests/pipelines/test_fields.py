@@ -969,3 +969,19 @@ def test_fields_batch12_rules() -> None:
         assert b is not None and b.level == "P2", text
     conv = _conv(("customer", "请在2月10日前寄出两款样品各两台"), ("rep", "施工图我下周一发您"))
     assert extract_attachments(_an(conv), LEX) == ("两款样品", "施工图")
+
+
+def test_fields_batch13_rules() -> None:
+    conv = _conv(("customer", "顾客等不及 都跑去买皇家了"), ("customer", "请提供最新的COA和价格确认"))
+    an = _an(conv)
+    assert extract_competitors(an, LEX) == ("皇家",)
+    assert "COA" in extract_attachments(an, LEX)
+    conv = _conv(("customer", "下周三前给我一个正式报价"))
+    assert extract_attachments(_an(conv), LEX) == ("正式报价",)  # kept as written
+    conv = _conv(("rep", "王总：\n\n对方工程部提出质保要从三年延长到五年，否则这个合同他们不签。请您批准。"), fmt="eml")
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P1"
+    conv = _conv(("customer", "去年你们派的人流失率太高了 一个月走了一半"))
+    b = extract_blocker(_an(conv), [], LEX)
+    assert b is not None and b.level == "P2"
+    assert not is_question("学校经费有限 你们看看怎么办")
