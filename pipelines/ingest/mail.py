@@ -406,7 +406,7 @@ def _sender_role(mail: ParsedMail, new_text: str, signature: str,
                 return ("customer" if role == "rep" else "rep"), False
     if mail.recipients and all(_domain(r) == sender_dom for r in mail.recipients):
         return "rep", True  # an internal mail: a rep reporting to colleagues
-    score = cue_score(new_text)
+    score = cue_score(new_text, speech=False)
     if _REP_SIGNATURE.search(signature):
         score += 2.0
     if _CUSTOMER_SIGNATURE.search(signature):

@@ -76,3 +76,21 @@ def test_roles_cue_scores_have_the_right_sign() -> None:
     assert cue_score("你们的报价比别家高") < 0
     assert infer_roles([]) == ()
     assert infer_roles(["好的"], first="customer") == ("customer",)
+
+
+def test_roles_follow_continuations_and_a_calling_customer() -> None:
+    # The customer calls the vendor, and speaks twice in a row ("另外…").
+    texts = [
+        "喂 是华安空调的吗 我是东方商场的工程部经理",
+        "您好 我是华安的小杜 您说",
+        "你们上周装的那台外机噪音太大 我们租户投诉了",
+        "另外保修卡也没给我们",
+        "实在抱歉 我明天上午带售后的师傅过去看一下",
+        "行",
+    ]
+    assert infer_roles(texts) == ("customer", "rep", "customer", "customer", "rep", "customer")
+
+
+def test_mail_roles_do_not_weigh_polite_pronouns() -> None:
+    formal_customer = "何经理：您好！贵司的报价我们已收到，您看能否在本周五前提供检测报告。"
+    assert cue_score(formal_customer, speech=False) <= cue_score(formal_customer)
