@@ -62,7 +62,7 @@ def _runtime() -> dict[str, Any]:
     store.after_commit_callbacks.append(engine.after_commit)
     deliverer = Deliverer(store, timeout_s=settings.alerts.webhook_timeout_s)
     deliverer.start()
-    engine.on_new_alerts.append(lambda _new: deliverer.wake())
+    store.after_commit_callbacks.append(lambda info: deliverer.wake() if info.get("outbox") else None)
     return {"settings": settings, "store": store, "models": models, "service": service,
             "jobs": JobStore(store, lease_s=settings.jobs.lease_s), "deliverer": deliverer}
 
@@ -80,8 +80,7 @@ def _run(job_id: str | None) -> bool:
         return False
     secret = rt["settings"].jobs.callback_secret
     process_job(job, jobs=rt["jobs"], service=rt["service"], transcriber=rt["models"].transcriber.get(),
-                worker_id=worker_id, callback_secret=secret.get_secret_value() if secret else None,
-                on_done=rt["deliverer"].wake)
+                worker_id=worker_id, callback_secret=secret.get_secret_value() if secret else None)
     return True
 
 

@@ -66,11 +66,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True,
         app.state.jobs = jobs
         deliverer = Deliverer(store, timeout_s=settings.alerts.webhook_timeout_s, url_check=app.state.url_check)
         app.state.deliverer = deliverer
-        engine.on_new_alerts.append(lambda _new: deliverer.wake())
+        # Wake the sender only after a commit that queued deliveries (alert webhooks, callbacks).
+        store.after_commit_callbacks.append(lambda info: deliverer.wake() if info.get("outbox") else None)
         secret = settings.jobs.callback_secret.get_secret_value() if settings.jobs.callback_secret else None
         in_process = settings.jobs.workers if settings.jobs.backend == "inprocess" else 0
         runner = JobRunner(jobs, service, models.transcriber.get, workers=in_process,
-                           callback_secret=secret, on_done=deliverer.wake)
+                           callback_secret=secret)
         app.state.job_runner = runner
         app.state.job_dispatch = lambda _job_id: runner.wake()
         if settings.jobs.backend == "celery":

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -89,6 +90,7 @@ def enqueue(session: Session, *, tenant: str, kind: str, dedup_key: str, url: st
     session.add(OutboxRow(id=row_id, tenant=tenant, kind=kind, dedup_key=dedup_key, url=url, secret=secret,
                           body=body, status="pending", attempts=0, max_attempts=max_attempts,
                           next_attempt_at=utcnow(), meta=meta or {}))
+    session.info["outbox"] = True  # after the commit, wake the deliverer (see main)
     return row_id
 
 
@@ -97,14 +99,19 @@ def _backoff_s(attempts: int) -> float:
 
 
 class Deliverer:
-    """Sends due outbox rows from a background thread; ``wake()`` after a commit for low latency."""
+    """Sends due outbox rows: one scanner thread claims them, a small pool sends them.
+
+    ``wake()`` after a commit that added rows gives low latency; otherwise the scanner looks
+    once per ``poll_s`` (one cheap read), which also picks up rows other replicas added and
+    retries whose backoff has run out.
+    """
 
     def __init__(self, store: Store, *, timeout_s: float = 5.0, lease_s: float = 30.0, poll_s: float = 1.0,
                  concurrency: int = 4, transport: httpx.BaseTransport | None = None,
                  url_check: Callable[[str], None] | None = None) -> None:
         self.store = store
         self.timeout_s = timeout_s
-        self.lease_s = lease_s
+        self.lease_s = max(lease_s, 2 * timeout_s)
         self.poll_s = poll_s
         self.concurrency = concurrency
         self.url_check = url_check
@@ -112,77 +119,80 @@ class Deliverer:
                                     headers={"User-Agent": "nlp-service-webhooks/1"})
         self._wake = threading.Event()
         self._stop = threading.Event()
-        # wake() bumps the generation; a pass that found nothing due records the generation it
-        # looked at, so the other sender threads woken by the same wake() skip the database.
-        self._generation = 0
-        self._empty: tuple[int, float] = (-1, 0.0)
-        self._looking = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        self._slots = threading.Semaphore(concurrency)
+        self._pool: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
         self.worker_id = uuid.uuid4().hex[:12]
 
     def start(self) -> None:
-        for i in range(self.concurrency):
-            t = threading.Thread(target=self._loop, name=f"outbox-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox-send")
+        self._thread = threading.Thread(target=self._loop, name="outbox-scan", daemon=True)
+        self._thread.start()
 
     def wake(self) -> None:
-        self._generation += 1
         self._wake.set()
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
-        for t in self._threads:
-            t.join(timeout_s)
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
         self._client.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()
             try:
-                worked = self.run_once()
+                claimed = self._claim_batch()
             except Exception:  # noqa: BLE001 - a database hiccup must not kill the sender
                 logger.exception("outbox pass failed")
-                worked = False
-            if not worked:
+                claimed = []
+            for row in claimed:
+                self._slots.acquire()
+                assert self._pool is not None
+                self._pool.submit(self._send_and_release, row)
+            if not claimed:
                 self._wake.wait(self.poll_s)
-                self._wake.clear()
 
-    def _claim(self) -> OutboxRow | None:
+    def _send_and_release(self, row: OutboxRow) -> None:
+        try:
+            self._send(row)
+        except Exception:  # noqa: BLE001 - the lease expires and the row is retried
+            logger.exception("delivery %s crashed", row.id)
+        finally:
+            self._slots.release()
+
+    def _claim_batch(self, limit: int | None = None) -> list[OutboxRow]:
+        """Lease up to ``limit`` due rows (others' expired leases included)."""
         now = utcnow()
         due = (OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now,
                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now))
         if self.store.backend == "sqlite":
-            # Look before taking the write lock: every wake-up of every sender thread would
-            # otherwise queue behind (and stall) the interaction inserts (issue 7 load test).
-            with self._looking:  # one thread looks; the others woken with it reuse its answer
-                generation, looked_at = self._empty
-                if generation == self._generation and time.monotonic() - looked_at < self.poll_s / 2:
-                    return None
-                generation = self._generation
-                with self.store.read_session() as s:
-                    if s.scalar(select(OutboxRow.id).where(*due).limit(1)) is None:
-                        self._empty = (generation, time.monotonic())
-                        return None
+            # Look before taking the write lock, so an idle outbox never stalls interaction inserts.
+            with self.store.read_session() as s:
+                if s.scalar(select(OutboxRow.id).where(*due).limit(1)) is None:
+                    return []
         with self.store.session() as s:
-            q = select(OutboxRow).where(*due).order_by(OutboxRow.next_attempt_at).limit(1)
+            q = select(OutboxRow).where(*due).order_by(OutboxRow.next_attempt_at).limit(limit or self.concurrency)
             if self.store.backend == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            row = s.scalar(q)
-            if row is None:
-                return None
-            row.lease_until = now + timedelta(seconds=self.lease_s)
-            row.attempts += 1
+            rows = list(s.scalars(q))
+            for row in rows:
+                row.lease_until = now + timedelta(seconds=self.lease_s)
+                row.attempts += 1
             s.flush()
-            s.expunge(row)
-            return row
+            for row in rows:
+                s.expunge(row)
+            return rows
 
     def run_once(self) -> bool:
-        """Send one due row; returns False when nothing was due."""
-        row = self._claim()
-        if row is None:
+        """Send one due row in the calling thread; returns False when nothing was due (tests)."""
+        rows = self._claim_batch(1)
+        if not rows:
             return False
-        self._send(row)
+        self._send(rows[0])
         return True
 
     def _send(self, row: OutboxRow) -> None:

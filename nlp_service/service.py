@@ -79,9 +79,8 @@ class InteractionService:
                      ) -> tuple[dict[str, Any], bool]:
         digest = content_digest(item.content, [item.channel, item.format, item.customer_id,
                                                item.occurred_at.isoformat(), item.participants, item.speaker])
-        existing = self.store.get_interaction(item.tenant, item.id)
-        if existing is not None:
-            return self._replay(existing.result, existing.digest, digest, item.id), False
+        # Optimistic: a replayed id is rare, so enrich first and let the insert find the stored row
+        # (one database round trip per new interaction instead of two).
         result = self.enrich_input(item, conversation)
         if result_extra:
             result.update(result_extra)

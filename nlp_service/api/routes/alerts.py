@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from nlp_service.alert_engine import AlertEngine, dumps_event, matches_filter
 from nlp_service.api.deps import TenantDep, get_tenant
+from nlp_service.api.responses import JsonResponse
 from nlp_service.errors import NlpServiceError
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
@@ -42,40 +43,40 @@ def list_alerts(
     acked: bool | None = None,
     before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> JSONResponse:
+) -> JsonResponse:
     items = _engine(request).list(tenant, customer_id=customer_id, category=category, team=team, region=region,
                                   min_severity=min_severity, acked=acked, before=before, limit=limit)
     next_before = items[-1]["id"] if len(items) == limit else None
-    return JSONResponse({"items": items, "next_before": next_before})
+    return JsonResponse({"items": items, "next_before": next_before})
 
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert")
 def ack_alert(alert_id: Annotated[int, Path(ge=-MAX_ID - 1, le=MAX_ID)], request: Request, tenant: TenantDep,
-              body: Annotated[dict[str, Any] | None, Body()] = None) -> JSONResponse:
+              body: Annotated[dict[str, Any] | None, Body()] = None) -> JsonResponse:
     by = str((body or {}).get("by") or "")[:200] or None
     got = _engine(request).ack(tenant, alert_id, by)
     if got is None:
         raise NlpServiceError("not-found", f"No alert {alert_id}.")
-    return JSONResponse(got)
+    return JsonResponse(got)
 
 
 @router.get("/alert-rules", summary="The tenant's alert rules and webhooks")
-def get_rules(request: Request, tenant: TenantDep) -> JSONResponse:
+def get_rules(request: Request, tenant: TenantDep) -> JsonResponse:
     rules = _engine(request).rules_for(tenant)
     data = rules.model_dump(mode="json")
     for hook in data.get("webhooks", []):
         if hook.get("secret"):
             hook["secret"] = "***"
-    return JSONResponse(data)
+    return JsonResponse(data)
 
 
 @router.put("/alert-rules", summary="Replace the tenant's alert rules (validated)")
-def put_rules(request: Request, tenant: TenantDep, body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
+def put_rules(request: Request, tenant: TenantDep, body: Annotated[dict[str, Any], Body()]) -> JsonResponse:
     for hook in body.get("webhooks", []) if isinstance(body.get("webhooks"), list) else []:
         if isinstance(hook, dict) and isinstance(hook.get("url"), str):
             request.app.state.url_check(hook["url"])
     rules = _engine(request).set_rules(tenant, body)
-    return JSONResponse({"ok": True, "rules": len(rules.rules), "webhooks": len(rules.webhooks)})
+    return JsonResponse({"ok": True, "rules": len(rules.rules), "webhooks": len(rules.webhooks)})
 
 
 async def _replay(engine: AlertEngine, tenant: str, after: int, pred: Any) -> list[dict[str, Any]]:

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from nlp_service.api.deps import SettingsDep, TenantDep
 from nlp_service.api.problems import problem_responses
+from nlp_service.api.responses import JsonResponse
 from nlp_service.errors import NlpServiceError
 from nlp_service.interactions import aware
 from nlp_service.jobs import JobStore, job_view, save_upload
@@ -54,7 +54,7 @@ async def post_call(
     callback_url: Annotated[str | None, Form(max_length=2000, description="POSTed the result when done")] = None,
     team: Annotated[str | None, Form(max_length=200)] = None,
     region: Annotated[str | None, Form(max_length=200)] = None,
-) -> JSONResponse:
+) -> JsonResponse:
     data = await file.read()
     if not data:
         raise NlpServiceError("empty-audio", "The uploaded file is empty; send the recording's bytes.")
@@ -71,13 +71,13 @@ async def post_call(
                "filename": file.filename, "audio": info}
     await run_in_threadpool(jobs.create, tenant=tenant, payload=payload, audio_path=str(path), job_id=job_id)
     request.app.state.job_dispatch(job_id)
-    return JSONResponse({"job_id": job_id, "status": "queued", "status_url": f"/v1/jobs/{job_id}",
+    return JsonResponse({"job_id": job_id, "status": "queued", "status_url": f"/v1/jobs/{job_id}",
                          "audio": info}, status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
 
 
 @router.get("/jobs/{job_id}", summary="Job status, progress and (when done) the result")
-def get_job(job_id: str, request: Request, tenant: TenantDep) -> JSONResponse:
+def get_job(job_id: str, request: Request, tenant: TenantDep) -> JsonResponse:
     row = request.app.state.jobs.get(tenant, job_id)
     if row is None:
         raise NlpServiceError("not-found", f"No job {job_id!r}.")
-    return JSONResponse(job_view(row))
+    return JsonResponse(job_view(row))

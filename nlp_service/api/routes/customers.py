@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from nlp_service.api.deps import ServiceDep, StoreDep, TenantDep
+from nlp_service.api.responses import JsonResponse
 from nlp_service.errors import NlpServiceError
 from nlp_service.schemas import InteractionIn
 from nlp_service.store import utcnow
@@ -28,7 +28,7 @@ class SyncIn(BaseModel):
 
 @router.post("/customers/{customer_id}/sync", summary="同步最新沟通: one draft record from the new interactions")
 def sync_customer(customer_id: str, service: ServiceDep, store: StoreDep, tenant: TenantDep,
-                  body: Annotated[SyncIn | None, Body()] = None) -> JSONResponse:
+                  body: Annotated[SyncIn | None, Body()] = None) -> JsonResponse:
     """Stores the posted interactions (idempotently), merges everything new since the last sync
     (newest facts win; each field names its source interaction) and moves the sync point."""
     for item in (body.interactions if body else []):
@@ -42,7 +42,7 @@ def sync_customer(customer_id: str, service: ServiceDep, store: StoreDep, tenant
     new = store.interactions_since(tenant, customer_id, last_seq)
     if not new:
         if prev is not None and prev.draft:
-            return JSONResponse({**prev.draft, "new_interactions": 0, "synced_at": prev.synced_at.isoformat()})
+            return JsonResponse({**prev.draft, "new_interactions": 0, "synced_at": prev.synced_at.isoformat()})
         if not store.customer_results(tenant, customer_id):
             raise NlpServiceError("not-found", f"No interactions stored for customer {customer_id!r}; post some "
                                                "in the body or to /v1/interactions first.")
@@ -50,18 +50,18 @@ def sync_customer(customer_id: str, service: ServiceDep, store: StoreDep, tenant
     merged = merge_results(results)
     draft = {"customer_id": customer_id, "interactions": [r["interaction_id"] for r in results], **merged}
     store.set_sync(tenant, customer_id, max(seq for seq, _ in new), draft)
-    return JSONResponse({**draft, "new_interactions": len(results), "synced_at": utcnow().isoformat()})
+    return JsonResponse({**draft, "new_interactions": len(results), "synced_at": utcnow().isoformat()})
 
 
 @router.get("/customers/{customer_id}/timeline", summary="The customer journey, oldest first")
-def customer_timeline(customer_id: str, store: StoreDep, tenant: TenantDep) -> JSONResponse:
+def customer_timeline(customer_id: str, store: StoreDep, tenant: TenantDep) -> JsonResponse:
     results = store.customer_results(tenant, customer_id)
-    return JSONResponse({"customer_id": customer_id, "items": [timeline_entry(r) for r in results]})
+    return JsonResponse({"customer_id": customer_id, "items": [timeline_entry(r) for r in results]})
 
 
 @router.post("/records/lint", summary="Check a record a rep wrote: vague blocker, action without time, …",
              description="Body: the record (or {record, occurred_at}); with occurred_at, dues before it are flagged.")
-async def lint(body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
+async def lint(body: Annotated[dict[str, Any], Body()]) -> JsonResponse:
     record = body.get("record") if isinstance(body.get("record"), dict) else body
     reference = None
     when = body.get("occurred_at")
@@ -72,5 +72,5 @@ async def lint(body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
             raise NlpServiceError("invalid-timestamp", "occurred_at must be ISO 8601, e.g. 2026-03-02T10:00:00+08:00.") \
                 from None
     problems = await run_in_threadpool(lambda: lint_record(record, reference=reference))
-    return JSONResponse({"ok": not problems, "problems": [
+    return JsonResponse({"ok": not problems, "problems": [
         {"field": p.field, "code": p.code, "message": p.message} for p in problems]})

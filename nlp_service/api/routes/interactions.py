@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from nlp_service.api.deps import ServiceDep, SettingsDep, StoreDep, TenantDep
 from nlp_service.api.problems import problem_responses, validation_code
+from nlp_service.api.responses import JsonResponse
 from nlp_service.errors import NlpServiceError, from_ingest
 from nlp_service.schemas import EnrichmentOut, InteractionIn, InteractionPage
 from pipelines.ingest import IngestError, decode_text
@@ -25,13 +25,13 @@ _PROBLEMS = problem_responses({400: "Malformed JSON", 409: "Same id, different c
                                415: "Unsupported charset or media type", 422: "Invalid or unparseable input"})
 
 
-def _json(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
+def _json(body: Any, status: int = 200) -> JsonResponse:
+    return JsonResponse(body, status_code=status)
 
 
 @router.post("/interactions", response_model=EnrichmentOut, status_code=201, responses=_PROBLEMS,
              summary="Enrich and store one interaction (idempotent on id)")
-def post_interaction(body: InteractionIn, service: ServiceDep, tenant: TenantDep) -> JSONResponse:
+def post_interaction(body: InteractionIn, service: ServiceDep, tenant: TenantDep) -> JsonResponse:
     """Returns 201 with the draft record; the same id posted again returns 200 and the same result."""
     result, created = service.submit(body, tenant=tenant)
     return _json(result, 201 if created else 200)
@@ -54,7 +54,7 @@ async def upload_interaction(
     region: Annotated[str | None, Form()] = None,
     media: Annotated[list[UploadFile] | None, File(description="WeChat voice recordings, each named by the "
                                                    "archive message's msgid, sdkfileid or md5sum")] = None,
-) -> JSONResponse:
+) -> JsonResponse:
     raw = await file.read()
     name = file.filename or "upload"
     fmt = format or ("eml" if name.lower().endswith(".eml") else
@@ -117,7 +117,7 @@ def _with_voice(service: Any, model: InteractionIn, content: str | bytes, files:
 
 
 @router.get("/interactions/{interaction_id}", response_model=EnrichmentOut, responses=_PROBLEMS)
-def get_interaction(interaction_id: str, store: StoreDep, tenant: TenantDep) -> JSONResponse:
+def get_interaction(interaction_id: str, store: StoreDep, tenant: TenantDep) -> JsonResponse:
     got = store.get_interaction(tenant, interaction_id)
     if got is None:
         raise NlpServiceError("not-found", f"No interaction {interaction_id!r}. Post it to /v1/interactions first.")
@@ -131,7 +131,7 @@ def list_customer_interactions(
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
-) -> JSONResponse:
+) -> JsonResponse:
     """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
     try:
         items, next_cursor, total = store.list_interactions(tenant, customer_id, limit=limit, cursor=cursor)
