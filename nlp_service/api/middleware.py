@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
+import random
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -43,7 +43,7 @@ class RequestContextMiddleware:
                 if 0 < len(candidate) <= 64 and all(c.isalnum() or c in "-_." for c in candidate):
                     rid = candidate
                 break
-        rid = rid or uuid.uuid4().hex[:16]
+        rid = rid or f"{random.getrandbits(64):016x}"  # cheaper than uuid4 (a syscall per request)
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status_holder = {"status": 500}
