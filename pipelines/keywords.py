@@ -158,6 +158,10 @@ class LexiconEntry:
             ``any`` (rep turns too, unless a probe) or ``rep`` (rep turns only: relays).
         tags: action tags passed through to the signal.
         source: ``path:line`` where the entry is defined.
+        point: which point of its category the entry makes; hits of one category in one
+            sentence merge into one signal only when their points agree. Empty (the default)
+            is the category's main point; e.g. ``cashflow`` keeps "资金比较紧张" apart from
+            the delay it explains ("尾款延到3月底"), which is a point of its own.
     """
 
     id: str
@@ -168,6 +172,7 @@ class LexiconEntry:
     speaker: SpeakerScope = "customer"
     tags: tuple[str, ...] = ()
     source: str = ""
+    point: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -752,7 +757,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
 
 def _load_entry(item: _Node, path: Path, category: str, lists: Mapping[str, tuple[str, ...]],
                 seen: dict[str, str]) -> LexiconEntry:
-    m = _expect_map(item, path, "entry", ("id", "severity", "patterns", "exclude", "speaker", "tags", "note"))
+    m = _expect_map(item, path, "entry", ("id", "severity", "patterns", "exclude", "speaker", "tags", "note", "point"))
     for key in ("id", "severity", "patterns"):
         if key not in m:
             raise LexiconError(f"{path}:{item.line}: entry is missing {key!r}")
@@ -778,8 +783,11 @@ def _load_entry(item: _Node, path: Path, category: str, lists: Mapping[str, tupl
     for t, line in _strings(m.get("tags"), path, "tags"):
         if not re.fullmatch(r"[a-z][a-z0-9_-]*(:[A-Za-z0-9_.-]+)?", t):
             raise LexiconError(f"{path}:{line}: bad tag {t!r} (write kind:value, e.g. card:price-objection)")
+    point = m["point"].value if "point" in m else ""
+    if not isinstance(point, str) or (point and not re.fullmatch(r"[a-z][a-z0-9_]*", point)):
+        raise LexiconError(f"{path}:{m['point'].line}: point must be a lower-case name, not {point!r}")
     return LexiconEntry(id=eid, category=category, severity=sev, patterns=patterns, exclude=exclude,  # type: ignore[arg-type]
-                        speaker=speaker, tags=tags, source=f"{path}:{item.line}")
+                        speaker=speaker, tags=tags, source=f"{path}:{item.line}", point=point)
 
 
 # ============================================================================ the detector
@@ -983,11 +991,12 @@ class PhraseDetector:
             masked = tuple(tuple(x.translate(mask) for x in seg) for seg in pat.segments)
             spellings.append(re.compile(Pattern(pat.source, masked, pat.gaps).regex()) if mask else None)
             codes = _encode_many(pat.segments[k])
-            others = sum(min(len(x) for x in seg) for i, seg in enumerate(pat.segments) if i != k)
             for lit in pat.segments[k]:
                 # Only keys that can yield a homophone hit: some hanzi to hear, and three
-                # characters or a listed short word.
-                if codes[lit] != lit and (len(lit) + others >= _PINYIN_MIN_CHARS or codes[lit] in short):
+                # characters or a listed short word. The key itself must be long enough: a
+                # two-character key has homophones everywhere (砍了/看了, 解约/节约), however
+                # long the rest of the pattern is.
+                if codes[lit] != lit and (len(lit) >= _PINYIN_MIN_CHARS or codes[lit] in short):
                     coded.setdefault(codes[lit], []).append(pid)
                     spelled.setdefault(codes[lit], set()).add(lit)
         automaton = ahocorasick.Automaton()
@@ -1306,14 +1315,14 @@ class PhraseDetector:
                             and (o.method == "lexicon" or h.method != "lexicon")
                             and frozenset((cats[i], cats[j])) not in self._shared):
                         shadowed.add(j)
-        # One signal per (turn, category, sentence): a customer repeating a point in the same
-        # breath is one point (太贵了，再便宜点吧). The quote spans the clauses involved.
-        groups: dict[tuple[int, str, int], _Group] = {}
+        # One signal per (turn, category, sentence, point): a customer repeating a point in the
+        # same breath is one point (太贵了，再便宜点吧). The quote spans the clauses involved.
+        groups: dict[tuple[int, str, int, str], _Group] = {}
         for i, h in enumerate(hits):
             if i in shadowed:
                 continue
             info = infos[h.turn]
-            key = (h.turn, cats[i], sentence_breaks.start(h.start, info.start))
+            key = (h.turn, cats[i], sentence_breaks.start(h.start, info.start), entries[h.entry].point)
             g = groups.get(key)
             if g is None:
                 groups[key] = _Group(h, entries[h.entry])
@@ -1327,16 +1336,23 @@ class PhraseDetector:
             if any(k[0] == minor[0] and k[1] == minor[1] and sg.lo - _NEAR <= g.hi and g.lo <= sg.hi + _NEAR
                    for k, sg in strong):
                 del groups[minor]
+        # A minor cue whose point the customer's very next message makes in stronger words is
+        # that point, said in two messages (又涨价了 / 这个涨幅我们接受不了).
+        for minor in [k for k, g in groups.items() if g.severity == 1]:
+            nxt = minor[0] + 1
+            if (infos[minor[0]].speaker == "customer" and nxt < len(infos) and infos[nxt].speaker == "customer"
+                    and any(k[0] == nxt and k[1] == minor[1] for k, _ in strong)):
+                del groups[minor]
         # A minor cue in the same sentence as a stronger signal of another category belongs to
         # that point (先别发了 等通知), and a minor cue (a bare mention: 招标公告, 偏高) of a
         # category already raised earlier in the conversation is the same point again.
         ordered = sorted(groups.items(), key=lambda kv: kv[1].lo)
         sentence_best: dict[tuple[int, int], int] = {}
-        for (turn, _, sent), g in ordered:
+        for (turn, _, sent, _), g in ordered:
             sentence_best[(turn, sent)] = max(sentence_best.get((turn, sent), 0), g.severity)
         seen_categories: set[str] = set()
         for gkey, g in ordered:
-            turn, cat, sent = gkey
+            turn, cat, sent, _ = gkey
             if g.severity == 1 and (cat in seen_categories or sentence_best[(turn, sent)] > 1):
                 del groups[gkey]
                 continue
