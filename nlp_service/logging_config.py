@@ -7,11 +7,12 @@ only, never content, at INFO.
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import logging.config
 import time
 from typing import Any
+
+import orjson
 
 from nlp_service.settings import Settings
 
@@ -46,7 +47,7 @@ class JsonFormatter(logging.Formatter):
                 out[key] = value
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False)
+        return orjson.dumps(out, default=str).decode()
 
 
 def configure_logging(settings: Settings, *, cli: bool = False) -> None:

@@ -391,3 +391,23 @@ def test_summarize_abstractive_tiny_random_model(tmp_path, arch: str) -> None:
     assert summary.text  # the random model's text, or the extractive fallback when it emits nothing
     assert summary.model_id in (path, EXTRACTIVE_MODEL_ID)
     assert generator.count_tokens("报价") > 2 if arch == "causal" else generator.count_tokens("报价") >= 2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_summarize_mmr_small_pools_pick_as_numpy(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The plain-Python path for a few candidates must pick the same units in the same order
+    # as the numpy path, ties included (relevances rounded to one decimal make ties common).
+    import pipelines.summarize as summarize
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n = int(rng.integers(1, 25))
+        sim = rng.random((n, n))
+        sim = (sim + sim.T) / 2
+        relevance = [float(x) for x in rng.random(n).round(1)]
+        candidates = sorted(rng.choice(n, size=int(rng.integers(1, min(n, 12) + 1)), replace=False).tolist())
+        k = int(rng.integers(1, 6))
+        small = summarize._mmr(relevance, sim, k, candidates=candidates)  # noqa: SLF001
+        with monkeypatch.context() as m:
+            m.setattr(summarize, "_MMR_SMALL", -1)
+            assert summarize._mmr(relevance, sim, k, candidates=candidates) == small  # noqa: SLF001
