@@ -98,7 +98,7 @@ def extract_fields(
         support_needed=extract_support(analysis, lexicons, commitments),
         customer_questions=extract_questions(analysis, lexicons),
         competitors=competitors,
-        rejection_reason=extract_rejection(analysis, signals),
+        rejection_reason=extract_rejection(analysis, signals, competitors),
         attachments=extract_attachments(analysis, lexicons),
     )
     if back:

@@ -35,7 +35,7 @@ _HYPOTHETICAL = re.compile(r"容易|可能会|怕|担心|万一|会不会")
 _PARTIAL = re.compile(r"份额|比例|[二三四]七开|二八|一部分|部分|减少|少下|砍掉一|这块|只剩|平台|集采|统一下单")
 _HOLD = re.compile(r"先别发|先停|暂停发|等通知|压一压|先放|先缓|暂缓")
 _FINAL = re.compile(r"不要了|取消|终止|不做了|不考虑|不续|不需了|不签了|关掉|停掉|不合作|不用了|选用|决定|停发|切回|全部换|"
-                    r"全部转|不再|停止")
+                    r"全部转|不再|停止|不(?:从|在|跟|找)(?:你们|贵司|你家)|(?:已经|都)(?:换|改|转|切)(?:成|用|到|了)")
 
 _PAY_DOC = re.compile(r"发票|票据|单据|收据")
 _PAY_HALT = re.compile(r"暂停支付|停止支付|停付|不付|付不了|付不出|没法付|无法支付|拿不出|先压着|压着|冻结|冻着|拒付|扣着|不给钱")
@@ -51,6 +51,18 @@ _COMP_LOST = re.compile(r"选用|选了|选择了|决定用|已经定了|签了|
 _COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|更认")
 _LONG_HOLD = re.compile(r"暂停(?:下单|订货|进货|采购|下新单|新单|合作)|停(?:单|货)|(?:一|二|三|四|下个?)季度(?:先)?(?:暂停|不下|停)")
 _DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
+# Orders or the purchase itself put on hold ("PO我们先不下了", "这期先不采购了"), or the project
+# off for the year: serious, not a routine wait for a signature.
+_ORDER_HELD = re.compile(r"(?:PO|po|订单|单子|新单|合同|协议|采购|货)[^，。！？；]{0,6}?(?:先|暂时|暂|就)?不(?:下|签|采购|订|买|进)了|"
+                         r"(?:先|暂时|暂)不(?:采购|下单|订货|进货|买)了?|今年(?:是|就|肯定)?(?:做不了|上不了|不做|不上)了?")
+# A delay named in months ("估计要到4月以后", "推到下半年", "等三四个月"); the month is compared with
+# the interaction's month when a reference is given.
+_MONTH_DELAY = re.compile(r"(?:要到|等到|推到|拖到|延到|放到|到)([1-9]|1[0-2]|[一二三四五六七八九十]|十[一二])月(?:份)?(?:以后|之后|再|才|底|中|初)?")
+_MONTHS_DELAY = re.compile(r"下半年|[两三四五六几]个多?月|半年|明年(?:再|才)")
+_CN_MONTH = {c: i for i, c in enumerate("一二三四五六七八九十", 1)} | {"十一": 11, "十二": 12}
+# Words that say the customer lacks the money, whatever the detector labelled the signal
+# ("没补贴的话他们买不起" read as price): a budget problem.
+_NO_MONEY = re.compile(r"买不起|没钱|拿不出钱|资金不够|钱不够|(?:额度|补贴|经费|资金|预算|指标)[^，。！？；]{0,6}?(?:分完|用完|花完|没了|收回|压缩|砍|冻结|取消)")
 
 _SAMPLE_OK = re.compile(r"没问题|通过了?|合格|不错|满意|挺好|很好|可以了|OK|ok|收到了")
 _ASKS_IF = re.compile(r"如果|要是|假如|万一|的话")
@@ -58,7 +70,20 @@ _WORRY = re.compile(r"担心|顾虑")
 _REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|(?<!有)没有|缺|发我|给我|发一下|发过来|提供|寄|呢[？?]?$")
 
 
-def signal_level(category: str, quote: str, before: str = "", after: str = "") -> Level:
+def _months_away(text: str, month: int | None) -> bool:
+    """True when ``text`` puts something off by months: a named month two or more months after
+    ``month`` (the interaction's), or words like 下半年 / 三个月."""
+    if _MONTHS_DELAY.search(text):
+        return True
+    m = _MONTH_DELAY.search(text)
+    if m is None or month is None:
+        return False
+    raw = m.group(1)
+    target = int(raw) if raw.isdigit() else _CN_MONTH[raw]
+    return (target - month) % 12 >= 2
+
+
+def signal_level(category: str, quote: str, before: str = "", after: str = "", *, month: int | None = None) -> Level:
     """The P level one signal stands for.
 
     Args:
@@ -67,9 +92,13 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
         before: the words just before it, where a condition ("要是任务不降，…") sits.
         after: the words just after it, which may say how bad a budget problem is
             ("要控制费用，所有开支都砍了").
+        month: the interaction's month, for reading "要到4月以后" as a delay of months.
     """
     if _ASKS_IF.search(before[-12:] + quote) and re.search(r"[吗？?]", quote + after[:6]):
         return "P2"  # "如果不续费，数据还能导出来吗": a question about a case, not a decision
+    if category in ("price", "decision_delay", "trust") and _NO_MONEY.search(quote + after) \
+            and not _CONDITIONAL.search(before[-8:]):
+        category = "budget"  # "额度分完了，他们买不起": no money, not too dear
     if category == "churn":
         if re.match(r"[，,\s]*改(?:为|成|由|走)", after) or re.search(r"取消[，,\s]*改(?:为|成|由|走)", quote):
             return "P1"  # "直接采购取消，改为公开招标": the process changes, the deal goes on
@@ -78,7 +107,7 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
             return "P2"
         if _FINAL.search(quote) and not _CONDITIONAL.search(context):
             return "P0"
-        if _PARTIAL.search(before[-10:] + quote) or _HOLD.search(quote):
+        if _PARTIAL.search(before[-10:] + quote) or _HOLD.search(quote) or _ORDER_HELD.search(quote):
             return "P1"
         if _CONDITIONAL.search(context):
             return "P0" if _IMMINENT.search(context) and _FINAL.search(quote) else "P1"
@@ -92,7 +121,8 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
             return "P0"
         return "P1" if _PAY_SERIOUS.search(quote) or _PAY_SERIOUS.search(after[:20]) else "P2"
     if category == "budget":
-        return "P1" if _BUDGET_SERIOUS.search(quote + after) or _PAY_SERIOUS.search(quote + after) else "P2"
+        serious = _BUDGET_SERIOUS.search(quote + after) or _PAY_SERIOUS.search(quote + after) or _NO_MONEY.search(quote + after)
+        return "P1" if serious else "P2"
     if category == "procurement":
         if _PROC_ROUTINE.search(quote):
             return "P2"
@@ -103,7 +133,10 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "") -
         return "P1" if _COMP_FAVOURED.search(quote) else "P2"
     if category == "decision_delay":
         # "一季度先暂停下新单，等库存降下来再说": orders on hold for a quarter, not a routine wait
-        return "P1" if _DECISION_AGAINST.search(quote) or _LONG_HOLD.search(before[-16:] + quote) else "P2"
+        if _DECISION_AGAINST.search(quote) or _LONG_HOLD.search(before[-16:] + quote) \
+                or _ORDER_HELD.search(before[-12:] + quote) or _months_away(quote + after, month):
+            return "P1"
+        return "P2"
     return "P2"  # price, trust and anything new
 
 
@@ -197,7 +230,7 @@ def _sentence_start(c: Clause) -> int:
 
 # Words without which a "churn" signal cannot be one ("数量从3000改成3600台", "我们采购部看了"):
 # such a signal does not set the blocker.
-_CHURN_WORDS = re.compile(r"停|不续|不需|不要|取消|换(?!成我们|我们)|切|转|减|少|砍|撤|下架|不做|不考虑|不用|终止|暂|挪|分|"
+_CHURN_WORDS = re.compile(r"停|不续|不需|不要|不采购|不买|不下单|不订|不从|不拿|取消|换(?!成我们|我们)|切|转|减|少|砍|撤|下架|不做|不考虑|不用|终止|暂|挪|分|"
                           r"流失|不进|不订|不再|不合作|关|退|别家|其他|另|不上|放弃|算了|结束|到期|不签|先别|压|缓|放一放|降|"
                           r"份额|比例|[二三四]七开|二八|四六开")
 
@@ -330,7 +363,8 @@ def extract_blocker(analysis: Analysis, signals: Sequence[SignalLike], lex: Fiel
     customer = [s for s in usable if s.speaker in ("customer", "unknown")]
     chosen = customer or [s for s in usable if s.speaker == "rep"]
     parts = [
-        BlockerPart(signal_level(s.category, *_signal_context(analysis, s)), s.turn, s.start,
+        BlockerPart(signal_level(s.category, *_signal_context(analysis, s), month=analysis.reference.month),
+                    s.turn, s.start,
                     _part_text(analysis, s.turn, s.start, s.end, s.quote))
         for s in chosen
     ]
@@ -356,8 +390,18 @@ _REJECT = re.compile(
     r"项目(?:就|只能|也)?(?:先)?(?:取消了|不做了|砍掉了)|决定(?:用|选|找|跟)(?!你们|贵司|您)|"
     r"最终(?:选|定|决定)|选(?:了|择了)别家|不选你们|不合作了|终止.{0,12}合作|停止.{0,8}合作|不(?:打算|准备|再)(?:续|合作|采购|订)|"
     r"差距(?:较大|太大|很大)|没有商量(?:的)?空间|(?:方案|条件|提议|条款|合同)(?:我们|我司)?(?:实在|确实)?(?:无法接受|接受不了)|"
-    r"(?:今年|暂时|先|就)不上了|不考虑(?:新增|新上|引入|采购|上|做|买)[^，。；！？]{0,8}了"
+    r"(?:今年|暂时|先|就)不上了|不考虑(?:新增|新上|引入|采购|上|做|买)[^，。；！？]{0,8}了|"
+    # the decision maker turns the price down: "这个价我们老板肯定不批"
+    r"(?:这个价|这价|这个价格|这个报价|这个费率|这个单价|这样的价格?)[^。！？；]{0,10}?(?:肯定|绝对|不可能|是)?(?:不批|不会批|批不了|不会同意|通不过|过不了)|"
+    # a renewal or deal that cannot go on at these terms: "这个费率续约有困难"
+    r"(?:续约|续签|续费|合作|签约|签合同)(?:上)?(?:会)?(?:有困难|有难度|很困难|比较困难|不太可能)|"
+    # no renewal, no more orders of a line: "我们打算不续了", "这款下个月我不进了"
+    r"(?:打算|准备|决定|已经|就|也)不(?:续|再续)(?:了|费|约|签)|(?<![先暂])不续了|不(?:再)?进(?:货)?了(?![，,\s]*等)"
 )
+# A customer turning down the rep's proposal or suggestion in the turn before ("降速的话节拍就上去了，
+# 这个我们接受不了").
+_DECLINE = re.compile(r"(?:这个|这样|这种|这方案|那样)?(?:我们|我)?(?:实在|确实|肯定)?(?:接受不了|不能接受|无法接受|不接受|做不到|没法接受)")
+_PROPOSAL = re.compile(r"建议|要不|不如|试试|可以(?:先|考虑|改|换|调)|改成|换成|调整为|改为|方案是|我们的方案")
 # Rejections that end the deal (a P0 even when the detector missed the churn signal).
 _FINAL_REJECT = re.compile(
     r"先不考虑了?|不考虑了|决定.{0,8}(?:选用|选择|采用|改用|换成|不再|不续|不签|不合作|终止|停止|取消)|最终(?:选|定)|"
@@ -375,17 +419,31 @@ def _final_rejection(analysis: Analysis) -> BlockerPart | None:
     return None
 
 
-def extract_rejection(analysis: Analysis, signals: Sequence[SignalLike]) -> str | None:
+def _after_proposal(analysis: Analysis, c: Clause) -> bool:
+    """True when the last rep turn before the clause's turn (within two turns) proposes something."""
+    for view in reversed(analysis.turns[max(0, c.position - 2):c.position]):
+        if view.turn.speaker == "rep":
+            return bool(_PROPOSAL.search(view.turn.text))
+    return False
+
+
+def extract_rejection(analysis: Analysis, signals: Sequence[SignalLike],
+                      competitors: Sequence[str] = ()) -> str | None:
     """Why the customer rejected our quote/proposal/renewal, when they said they did.
 
     The rejection must be the customer's, unconditional ("如果…就不考虑了" is a threat, not a
-    rejection). The reason is the rejecting sentence plus the customer's price/competitor/trust
-    clauses.
+    rejection). The reason is the rejecting sentence, the customer's next message when it follows
+    at once (the explanation: "压在仓库里动都不动"), and the customer's price/competitor/trust clauses
+    and clauses naming a competitor.
     """
     hit: Clause | None = None
     for c in analysis.by_speaker("customer", "unknown"):
         m = _REJECT.search(c.sentence_text)
         if m and not _CONDITIONAL.search(c.sentence_text[:m.start()]) and _REJECT.search(c.text):
+            hit = c
+            break
+        d = _DECLINE.search(c.text)
+        if d and not _CONDITIONAL.search(c.text[:d.start()]) and _after_proposal(analysis, c):
             hit = c
             break
     if hit is None:
@@ -394,6 +452,10 @@ def extract_rejection(analysis: Analysis, signals: Sequence[SignalLike]) -> str 
     for s in signals:
         if s.speaker in ("customer", "unknown") and s.category in _REASON_CATEGORIES:
             reasons.append(_part_text(analysis, s.turn, s.start, s.end, s.quote))
+    names = [n for n in competitors if len(n) >= 2]
+    for c in analysis.by_speaker("customer", "unknown"):
+        if names and any(n in c.text for n in names) and not any(c.text in r for r in reasons):
+            reasons.append(c.text)
     sentence = hit.sentence_text.strip()
     view = analysis.view(hit.turn)
     if view is not None:
@@ -401,5 +463,9 @@ def extract_rejection(analysis: Analysis, signals: Sequence[SignalLike]) -> str 
         later = [c for c in view.clauses if c.sentence == hit.sentence + 1]
         if later and re.match(r"主要|因为|原因|考虑", later[0].sentence_text):
             sentence += later[0].sentence_text.strip()
+        elif not later and hit.position + 1 < len(analysis.turns):
+            nxt = analysis.turns[hit.position + 1]
+            if nxt.turn.speaker == hit.speaker and nxt.clauses:  # the explanation in the next message
+                sentence += "，" + nxt.clauses[0].sentence_text.strip()
     texts = [sentence] + [r for r in reasons if r not in sentence]
     return "；".join(dict.fromkeys(t.strip(" ，。；") for t in texts))[:200]

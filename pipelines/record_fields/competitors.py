@@ -18,7 +18,7 @@ __all__ = ["extract_competitors"]
 
 _NAME = r"[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff+]{1,7}?"
 # Context that makes a name a competitor (for ambiguous names, and for discovery).
-_BEFORE = r"(?:用的是|用的|在用|改用|换成|换用|换|切回|切到|转到|选用|选了|选择了|选择|倾向于?|指定了?|比|跟|和|像|对比)"
+_BEFORE = r"(?:(?:都|也|改|全|换)(?:在)?上|不如(?:直接)?(?:上|用|买)|用的是|用的|在用|改用|换成|换用|换|切回|切到|转到|选用|选了|选择了|选择|倾向于?|指定了?|比|跟|和|像|对比)"
 _AFTER = (r"(?:那边|那家|家的|的报价|的价格|的价|给的|报的|给我报|的业务员|的销售|也在|都是|的产品|的方案|的基础版|便宜|报价|"
           r"的政策|的老板|的同(?:配置|规格|款|型号)|的比|比|也(?:要|在|会|想)?(?:来|去)?(?:投|报|参与|竞标|找过|谈)|在推|来推|来谈)")
 # (pattern, weak): a name found only by a weak pattern must not be made of ordinary words.
@@ -35,8 +35,18 @@ _DISCOVER: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的[\u4e00-\u9fff]{1,4}?(?:就|都|也|倒)(?:很|挺|更|比较|特别)?"
                 r"(?:快|好|稳|便宜|方便|好用|实时)"), True),
     # "卫宁的人上个月也来过", "极米的业务员找过我们"
-    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的(?:人|销售|业务员?|代理)(?=.{0,8}(?:来过|来找|找过|也来|来谈|联系过|来拜访))"),
+    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的(?:人|销售|业务员?|代理商?|经销商|区域经理|客户经理)"
+                r"(?=.{0,8}(?:来过|去过|来找|找过|也来|来谈|联系过|来拜访|拜访过|上门|跑过))"),
      False),
+    # "差这点钱不如直接上X", "还不如买X": the customer would rather take a rival
+    (re.compile(r"不如(?:直接|干脆)?(?:上|用|买|换|选|找)(" + _NAME + r")(?=的|了|吧|算了|$|，|。|,|\s)"), False),
+    # "夜宵店现在都上X的白啤": the market is turning to a rival's product
+    (re.compile(r"(?:都|也|全|改|已经)(?:在)?(?:上|进|卖|铺)(" + _NAME + r")的"), True),
+    # "X和Y都已向我们提交了方案", "X、Y也都报了价": several rivals that quoted
+    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?:和|、|跟|与)" + _NAME
+                + r"(?=(?:都|也)(?:已经?)?(?:向我们|给我们)?(?:提交|报|投|出|发)(?:了|过)?(?:方案|报价|价|标|标书))"), False),
+    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])" + _NAME + r"(?:和|、|跟|与)(" + _NAME
+                + r")(?=(?:都|也)(?:已经?)?(?:向我们|给我们)?(?:提交|报|投|出|发)(?:了|过)?(?:方案|报价|价|标|标书))"), False),
     (re.compile(r"做(" + _NAME + r")的(?:老板|经销商|代理)"), False),
     # "顾客都跑去买皇家了"
     (re.compile(r"(?:跑去|都去|转去|改去|去别家)(?:买|用|进|找)(" + _NAME + r")(?=了|的|吧|$|，|。|,|\s)"), False),
@@ -48,13 +58,22 @@ _DISCOVER: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(r"(?:跟|和)(" + _NAME + r")(?:的|家的?|那边的?)?(?:比|对比|相比)"), True),
 )
 _NOT_A_NAME = re.compile(
-    r"^(?:这次|那次|本次|首次|最新|最终|正式|含税|单台|每台|整体|第三方|现在这家|这家|那家|原来那家|他|人家|白天|晚上|夜里|平时|平常|上个月|上月|同期|旺季|淡季|市场|行业|零售|批发|官网|网店|门店|贵司|贵方|贵公司|你司|您们|咱们|原厂|厂家|原装|官方|参数|性能|功能|质量|价格|服务|配置|指标|数据|效果|别家|别的|别人|另一家|另外一家|另外|其他|其它|他们|她们|人家|同行|竞品|友商|厂家|工厂|供应商|公司|系统|平台|软件|"
+    r"^(?:哪家|哪个|哪些|哪种|什么|谁家|啥|这次|那次|本次|首次|最新|最终|正式|含税|单台|每台|整体|第三方|现在这家|这家|那家|原来那家|他|人家|白天|晚上|夜里|平时|平常|上个月|上月|同期|旺季|淡季|市场|行业|零售|批发|官网|网店|门店|贵司|贵方|贵公司|你司|您们|咱们|原厂|厂家|原装|官方|参数|性能|功能|质量|价格|服务|配置|指标|数据|效果|别家|别的|别人|另一家|另外一家|另外|其他|其它|他们|她们|人家|同行|竞品|友商|厂家|工厂|供应商|公司|系统|平台|软件|"
     r"我们|你们|自己|老的|新的|以前的|国产|进口|这个|那个|这家|那家|一家|两家|几家|集团|总部|客户|甲方|总包|这边|那边|"
     r"现在|之前|原来|老系统|单机版|表格|微信|电话|邮件|二供|一供|隔壁|本地|外地|线上|线下|手工|纸质|人工|现金|代理|"
     r"经销商|省平台|这种|那种|同款|同类|一样|便宜|大厂|小厂|去年|上次|以前|原来|预期|想象|市场价|行情|"
     r"标准|目标价|同行|平均|网上|线上|线下|预算|我们想|想的|案例|方案|产品|设备|机器|版本|型号|材料|原料|进口件|"
     r"国产件|免费版|基础版|标准版|老款|新款|模式|办法|方式).*"
 )
+# Words that lead into a name but are not part of it ("其中外企德科的报价…").
+_LEAD = re.compile(r"^(?:其中|另外|而且|还有|包括|比如|例如|就是|像是?|尤其是?|特别是)(?=[A-Za-z\u4e00-\u9fff]{2})")
+# A product variant or pack, not a company ("换成经典款", "上罐装"): names ending like these.
+_VARIANT = re.compile(r"(?:款|版|型|装|系列|套餐|规格|型号|配置|口味)$")
+# A carrier used to ship our goods ("明天给您发顺丰", "走德邦物流", "顺丰到付"): a logistics name in
+# this use is a partner, not a rival (unless the seller is in logistics and the customer moves).
+_CARRIER_BEFORE = re.compile(r"(?<!开)(?:发|走|寄)$")
+_CARRIER_AFTER = re.compile(r"^(?:快递|物流|快运)?(?:到付|单号|寄(?:给|过|到)|发(?:给|过|到))")
+
 # Characters a brand name practically never contains but a clause does.
 _FUNCTION_CHARS = re.compile(r"[是们我你您他她吗呢吧很就还说都也要会能想让被把给]")
 _SELF_INTRO = re.compile(r"我是|我这边是|我们是|我$")
@@ -89,9 +108,13 @@ def _extend(text: str, end: int) -> int:
 
 
 # "能跟企业微信打通吗", "我们是钉钉的服务商": a platform to integrate with, not a competitor.
-_INTEGRATION_BEFORE = re.compile(r"(?:跟|和|与|同|接入|对接|打通|集成|嵌入|基于|在)(?:我们|你们|贵司|我司)?的?(?:现有的?)?$")
-_INTEGRATION_AFTER = re.compile(r"^(?:商城|系统|平台|ERP|CRM|APP|小程序|后台)?(?:的)?(?:打通|对接|集成|同步|互通|接口|的服务商|服务商|生态|"
-                                r"里面?|上面?|账号|群|我们有(?:标准)?接口|有(?:标准)?接口)")
+_INTEGRATION_BEFORE = re.compile(r"(?:跟|和|与|同|接入|对接|打通|集成|嵌入|基于|在|适配|兼容)(?:我们|你们|贵司|我司)?的?"
+                                 r"(?:(?:现有|现在|目前|原有|已有)的?)?$")
+_INTEGRATION_AFTER = re.compile(r"^(?:商城|系统|平台|ERP|CRM|APP|小程序|后台|大屏|屏|一体机|白板|设备|硬件|终端|服务器|机器)?(?:的)?"
+                                r"(?:打通|对接|集成|同步|互通|接口|的服务商|服务商|生态|适配|兼容|"
+                                r"里面?|上面?|账号|群|我们有(?:标准)?接口|有(?:标准)?接口)|"
+                                r"^的?(?:大屏|屏|一体机|白板|设备|硬件|终端|服务器|机器|系统)(?:上|里)?(?:跑|运行|安装|装|用|兼容)?|"
+                                r"^的?(?:大屏|屏|一体机|白板|设备|硬件|终端|服务器|系统)?(?:做过|做了|已经|都)?(?:适配|兼容)")
 
 
 def _integration_only(mentions: list[tuple[str, int, int]]) -> bool:
@@ -103,7 +126,8 @@ def _integration_only(mentions: list[tuple[str, int, int]]) -> bool:
         if not (_INTEGRATION_BEFORE.search(before) or _INTEGRATION_AFTER.match(after)):
             return False
         explicit = explicit or bool(re.match(r"^(?:的)?(?:打通|对接|集成|同步|互通|接口|的?服务商)", after)) \
-            or bool(re.search(r"(?:打通|对接|集成|接入)(?:我们|你们|贵司|我司)?的?(?:现有的?)?$", before))
+            or bool(re.search(r"(?:打通|对接|集成|接入)(?:我们|你们|贵司|我司)?的?(?:现有的?)?$", before)) \
+            or bool(re.search(r"适配|兼容|(?:上|里)(?:跑|运行)", after))
     return explicit
 
 
@@ -126,6 +150,8 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                 if raw.lower() in lex.non_competitors or name.lower() in lex.non_competitors:
                     continue
                 prefix = text[max(0, start - 4):start]
+                if name in lex.carriers and (_CARRIER_BEFORE.search(prefix) or _CARRIER_AFTER.match(text[end:end + 6])):
+                    continue  # "明天给您发顺丰": the carrier of our goods
                 if _SELF_INTRO.search(prefix) or (rep and _REFERENCE.search(prefix)):
                     continue
                 if _OWN_COMPANY.search(prefix) and (re.match(r"集团|公司|这边|内部|总部", text[end:end + 2])
@@ -141,12 +167,14 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                 mentions.setdefault(name, []).append((text, start, ext))
         for rx, weak in _DISCOVER:
             for m in rx.finditer(text):
-                cand = m.group(1)
+                cand = _LEAD.sub("", m.group(1))
+                if "的" in cand[2:]:
+                    cand = cand[:cand.index("的", 2)]  # "销售易的人也来找过": the name ends at 的
                 if _NOT_A_NAME.match(cand) or cand.lower() in lex.non_competitors or len(cand) < 2:
                     continue
                 if cand[-1] in "的了吧呢吗啊":
                     cand = cand[:-1]
-                if _FUNCTION_CHARS.search(cand):
+                if _FUNCTION_CHARS.search(cand) or _VARIANT.search(cand) or _NOT_A_NAME.match(cand):
                     continue  # "AI侦测是比海康好": a clause, not a name
                 if weak and _ordinary(cand, lex.common_words):
                     continue  # "比白天贵", "和参数对比": ordinary words, not a brand

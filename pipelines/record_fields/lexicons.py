@@ -49,6 +49,8 @@ class FieldLexicons:
         competitor_aliases: alias -> canonical competitor name (canonical names included).
         ambiguous_competitors: names that are also ordinary words; they need competitor context.
         non_competitors: channels, carriers and systems that are never competitors.
+        carriers: logistics brands (canonical names); shipping our goods by one ("发顺丰") is not a
+            competitor mention.
         document_heads: nouns that end a document name.
         compliance_heads: document heads whose absence blocks a purchase (P3 blockers).
         sample_pattern: a customer who must see or test a sample first (also a P3 blocker).
@@ -72,6 +74,7 @@ class FieldLexicons:
     competitor_aliases: Mapping[str, str] = field(default_factory=_empty)
     ambiguous_competitors: frozenset[str] = frozenset()
     non_competitors: frozenset[str] = frozenset()
+    carriers: frozenset[str] = frozenset()
     document_heads: tuple[str, ...] = ()
     compliance_heads: tuple[str, ...] = ()
     sample_pattern: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
@@ -170,10 +173,13 @@ def _load_competitors(path: Path) -> dict[str, Any]:
         raise FieldLexiconError(f"{path}: 'brands' must map industries to lists")
     canonical: list[str] = []
     aliases: dict[str, str] = {}
+    carriers: set[str] = set()
     for industry, items in brands.items():
         for raw in _str_list(items, path, f"brands.{industry}"):
             name, more = _alias_entry(raw, path)
             canonical.append(name)
+            if industry == "logistics":
+                carriers.add(name)
             for a in (name, *more):
                 aliases.setdefault(a, name)
                 aliases.setdefault(a.lower(), name)
@@ -183,6 +189,7 @@ def _load_competitors(path: Path) -> dict[str, Any]:
         "ambiguous_competitors": frozenset(_str_list(data.get("ambiguous"), path, "ambiguous")),
         "non_competitors": frozenset(n.lower() for n in _str_list(data.get("not_competitors"), path,
                                                                    "not_competitors")),
+        "carriers": frozenset(carriers),
         "competitor_re": _alternation(a for a in aliases),
         "competitors_version": str(data.get("version", "0")),
     }

@@ -985,3 +985,66 @@ def test_fields_batch13_rules() -> None:
     b = extract_blocker(_an(conv), [], LEX)
     assert b is not None and b.level == "P2"
     assert not is_question("学校经费有限 你们看看怎么办")
+
+
+# ---------------------------------------------------------------- fresh-data round (names, rejections, levels)
+
+
+def test_fields_competitor_names_cleaned_and_discovered() -> None:
+    conv = _conv(("customer", "其中蓝帆的报价是每台九千"))  # a leading word is not part of the name
+    assert extract_competitors(_an(conv), LEX) == ("蓝帆",)
+    conv = _conv(("customer", "请问你们的胶水用的是哪家的"))  # an interrogative is no name
+    assert extract_competitors(_an(conv), LEX) == ()
+    conv = _conv(("customer", "贵了这么多 还不如直接上Hobart"))
+    assert extract_competitors(_an(conv), LEX) == ("霍巴特",)
+    conv = _conv(("customer", "金穗和远峰都已经向我们提交了方案"))
+    assert extract_competitors(_an(conv), LEX) == ("金穗", "远峰")
+    conv = _conv(("rep", "库存那批我申请一下，看能不能换成加强款"))  # our own product variant
+    assert extract_competitors(_an(conv), LEX) == ()
+    conv = _conv(("customer", "久保田的代理商前天去过我们那边"))
+    assert extract_competitors(_an(conv), LEX) == ("久保田",)
+
+
+def test_fields_carrier_and_hardware_to_run_on_are_not_competitors() -> None:
+    conv = _conv(("rep", "今天下午给您发德邦，后天能到"))
+    assert extract_competitors(_an(conv), LEX) == ()
+    conv = _conv(("customer", "我们现在的物流都是德邦在做，价格比你们低"))  # the incumbent: a rival
+    assert extract_competitors(_an(conv), LEX) == ("德邦",)
+    conv = _conv(("customer", "软件能不能装在我们现有的希沃一体机上"), ("rep", "可以，跟希沃的一体机做过适配"))
+    assert extract_competitors(_an(conv), LEX) == ()
+
+
+def test_fields_rejections_of_price_renewal_line_and_proposal() -> None:
+    for text in ("一台报一万二，这个价格我们领导肯定不批", "按这个单价合作有困难", "我们打算不续了，下个月到期就停",
+                 "那款保温杯下个季度我不进了"):
+        assert extract_rejection(_an(_conv(("customer", text))), []) is not None, text
+    conv = _conv(("rep", "我们建议把包装改成简装，成本能降一些"), ("customer", "简装的话门店不好卖，这个我们接受不了"))
+    assert extract_rejection(_an(conv), []) is not None
+    conv = _conv(("customer", "这次涨得太多了，这个涨幅我们接受不了"))  # no proposal before: an objection
+    assert extract_rejection(_an(conv), []) is None
+    conv = _conv(("customer", "先不进了，等节后看看销量再说"))  # a pause, not a rejection
+    assert extract_rejection(_an(conv), []) is None
+
+
+def test_fields_rejection_reason_takes_the_explanation_that_follows() -> None:
+    conv = _conv(("customer", "那个果汁下个月我不进了"), ("customer", "摆了两个月还剩一大半"))
+    reason = extract_rejection(_an(conv), [])
+    assert reason is not None and "剩一大半" in reason
+
+
+@pytest.mark.parametrize(("category", "quote", "after", "level"), [
+    ("price", "没有补助他们买不起", "", "P1"),  # no money, whatever the label
+    ("decision_delay", "订单我们先不下了", "，等试验做完", "P1"),
+    ("decision_delay", "这一期先不采购了", "，等计划定了再议", "P1"),
+    ("decision_delay", "等领导定了再说", "，估计要到5月以后", "P1"),
+    ("decision_delay", "等领导定了再说", "，估计下个月", "P2"),
+])
+def test_fields_level_words_over_labels(category: str, quote: str, after: str, level: str) -> None:
+    assert signal_level(category, quote, "", after, month=1) == level
+
+
+def test_fields_cues_for_cancelled_projects_and_decision_makers_against() -> None:
+    b = extract_blocker(_an(_conv(("customer", "这个项目上个月已经被叫停了"))), [], LEX)
+    assert b is not None and b.level == "P0"
+    b = extract_blocker(_an(_conv(("customer", "我们刘总不同意现在换系统"))), [], LEX)
+    assert b is not None and b.level == "P1"
