@@ -211,6 +211,9 @@ class ContextRules:
             keys the automaton, so a pattern is not woken by every 系统.
         rhetorical_cues: negators that ask rather than deny when their sentence ends in a
             question particle (你们不是被通报过吗？ affirms the report).
+        misspellings: run the homophone pass on text outside speech too, keeping only anchors
+            written as no dictionary word (招镖, 遇算, 拍版: slips of ASR or a pinyin input
+            method, in phrases and chat alike).
         negation_window: how many characters before a hit are searched for a negator.
     """
 
@@ -230,6 +233,7 @@ class ContextRules:
     rhetorical_cues: tuple[str, ...] = ()
     frequent_words: tuple[str, ...] = ()
     shared_spans: tuple[tuple[str, str], ...] = ()
+    misspellings: bool = False
     negation_window: int = 4
     long_window: int = 12
 
@@ -704,6 +708,10 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
                 for w, line in _strings(node, manifest, key):
                     if w not in lists:
                         raise LexiconError(f"{manifest}:{line}: unknown list {w!r}")
+            elif key == "misspellings":
+                if not isinstance(node.value, bool):
+                    raise LexiconError(f"{manifest}:{node.line}: {key} must be true or false")
+                kwargs[key] = node.value
             elif key in ("negation_window", "long_window"):
                 if isinstance(node.value, bool) or not isinstance(node.value, int) or not 0 <= node.value <= 30:
                     raise LexiconError(f"{manifest}:{node.line}: {key} must be an integer 0..30")
@@ -808,6 +816,7 @@ class _PinyinIndex:
     spellings: tuple[re.Pattern[str] | None, ...]  # per pattern, function characters masked
     short: frozenset[str]  # codes of the two-character words allowed by sound
     mask: Mapping[int, str]
+    words: frozenset[str]  # dictionary words (2-4 characters) for the misspelling pass
 
 
 @dataclass(slots=True)
@@ -861,6 +870,7 @@ class PhraseDetector:
         self._sources: list[tuple[Pattern, int, bool]] = []  # (pattern, anchor, takes part in pinyin)
         self._pinyin: _PinyinIndex | None = None
         self._pinyin_lock = threading.Lock()
+        self._misspellings = lexicon.context.misspellings
         exact: dict[str, list[int]] = {}
 
         skip = tuple("@" + name for name in lexicon.context.pinyin_skip_lists)
@@ -1003,7 +1013,8 @@ class PhraseDetector:
         for key, pids in coded.items():
             automaton.add_word(key, self._value(key, pids, verifiers, frozenset(spelled[key])))
         automaton.make_automaton()
-        return _PinyinIndex(automaton=automaton, spellings=tuple(spellings), short=short, mask=mask)
+        return _PinyinIndex(automaton=automaton, spellings=tuple(spellings), short=short, mask=mask,
+                            words=_dictionary_words())
 
     # ------------------------------------------------------------------ detect
 
@@ -1068,11 +1079,13 @@ class PhraseDetector:
             info.start, info.end = s, e
         return infos, compact, index, soft
 
-    def _scan(self, text: str, pinyin: bool, plain: str | None = None) -> list[tuple[int, int, int, int]]:
+    def _scan(self, text: str, pinyin: bool, plain: str | None = None,
+              words: frozenset[str] | None = None) -> list[tuple[int, int, int, int]]:
         """All pattern matches: ``(start, end, pattern id, literal char count)``.
 
         ``text`` is the folded text, or its pinyin codes with ``plain`` the folded text (same
-        length), where the gaps are checked for negations.
+        length), where the gaps are checked for negations. With ``words`` (the misspelling
+        pass) a homophone anchor counts only when what was written is no word (see ``_misspelt``).
         """
         automaton = self._pinyin_index().automaton if pinyin else self._automaton
         out: list[tuple[int, int, int, int]] = []
@@ -1085,6 +1098,8 @@ class PhraseDetector:
             if spelled and plain[start:end] in spelled:
                 # Heard exactly as written: the exact pass has already tried this anchor. The
                 # homophone pass looks for misheard anchors (each pattern's rarest word).
+                continue
+            if words is not None and not _misspelt(plain[start:end], spelled, words):
                 continue
             for pid in lits:
                 append((start, end, pid, keylen))
@@ -1126,11 +1141,14 @@ class PhraseDetector:
         allow_spans = [(s, e) for s, e, pid, _ in raw if self._patterns[pid].entry < 0]
         hits = [_Hit(0, s, e, self._patterns[pid].entry, "lexicon", n, self._patterns[pid].literal)
                 for s, e, pid, n in raw if self._patterns[pid].entry >= 0]
-        if pinyin:
-            pindex = self._pinyin_index()
+        # The homophone pass: in full for speech (pinyin), and otherwise only for anchors
+        # written as no word at all (招镖, 遇算, 拍版: an ASR or pinyin-IME slip in any text).
+        pindex = self._pinyin_index() if pinyin or self._misspellings else None
+        if pindex is not None and (pinyin or pindex.words):
             codes = to_pinyin_codes(compact)
             exact_spans = [(h.start, h.end, self._entries[h.entry].category) for h in hits]
-            for s, e, pid, n in self._scan(codes, pinyin=True, plain=compact):
+            for s, e, pid, n in self._scan(codes, pinyin=True, plain=compact,
+                                           words=None if pinyin else pindex.words):
                 p = self._patterns[pid]
                 if p.entry < 0 or (n < _PINYIN_MIN_CHARS and codes[s:e] not in pindex.short):
                     continue
@@ -1436,6 +1454,36 @@ def _history_start(raw: str) -> int | None:
     if m:
         starts.append(m.start())
     return min(starts) if starts else None
+
+
+def _dictionary_words() -> frozenset[str]:
+    """Words of two to four characters from jieba's bundled dictionary (MIT), or none when
+    jieba is not installed (the misspelling pass is then off)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    path = Path(spec.origin).parent / "dict.txt"
+    if not path.is_file():
+        return frozenset()
+    with path.open(encoding="utf-8") as f:
+        return frozenset(w for w in (line.split(" ", 1)[0] for line in f) if 2 <= len(w) <= 4)
+
+
+def _misspelt(heard: str, spellings: Iterable[str], words: frozenset[str]) -> bool:
+    """True when ``heard`` sounds like one of ``spellings`` and reads as a slip, not a word:
+    neither it nor any two characters around a differing character form a dictionary word
+    (招镖, 遇算 are slips for 招标, 预算; 汇款 is a word of its own, not a misheard 回款)."""
+    if heard in words:
+        return False
+    for lit in spellings:
+        if len(lit) != len(heard):
+            continue
+        diff = [i for i, (a, b) in enumerate(zip(heard, lit, strict=True)) if a != b]
+        if diff and not any(heard[j:j + 2] in words for i in diff for j in (i - 1, i) if 0 <= j < len(heard) - 1):
+            return True
+    return False
 
 
 def _best_per_entry(hits: list[_Hit]) -> list[_Hit]:
