@@ -25,7 +25,7 @@ __all__ = ["Commitment", "find_commitments", "extract_next_action", "extract_sup
 _STRONG = re.compile(
     r"发(?!票|现|展|生|布|货款)|寄|传给|提供|回复|答复|回电|回您|回你|打电话|打给|电话给|联系您|联系你|上门|拜访|演示|"
     r"给您|给你|给各位|给大家|发各位|带您|带你|过去|过来|到您|到你|到贵|准时到|送到|送过去|出样|交付|出稿|给到|签合同|见面|去一次|再去|"
-    r"过去一趟|过来一趟|跑一趟|来一趟|谈下来|等您|等你|接您|陪您|见您|帮(?:您|你们?)|"
+    r"过去一趟|过来一趟|跑一趟|来一趟|谈下来|等您|等你|接您|陪您|见您|帮(?:您|你们?)|当面|面谈|面聊|登门|"
     r"[来到去](?:学校|公司|现场|贵司|您这|你们这|厂里|店里|工地|医院|项目部)"
 )
 _WEAK = re.compile(r"整理|准备|做好|安排|处理|跟进|问问|确认|约|换|调|送|到|去|出|填|签|寄回|核|改|补|跟您|给")
@@ -47,7 +47,8 @@ _ONLY_TIME = re.compile(r"^(?:好的?|嗯|行|可以|没问题|那)?[，, ]*$")
 # A request the customer makes of the rep.
 _CUSTOMER_REQUEST = re.compile(
     r"(?<![申邀])请(?:您|你们?|贵司)?(?:于|在)?.{0,30}?(?:提供|发|回复|答复|递交|提交|确认|回函|回传|传|寄|签回|盖章|反馈|给|联系|安排|报|处理|说法|结清|支付|付清|完成|整改|补充|补齐|补交|补发|出具|更新|送达|送到|送货|交货|到货|发货)|"
-    r"麻烦(?:你们?|您)?.{0,20}?(?:发|提供|给|寄|安排|过来)|"
+    r"麻烦(?:你们?|您)?.{0,20}?(?:发|提供|给|寄|安排|过来|出一?[份个]|写一?[份个]|做一?[份个]|准备|整理|补)|"
+    r"(?:贵司|你们|你方|您)(?:需|须|需要|必须|务必|应|应当)(?:在|于)?.{0,20}?(?:完成|提交|提供|注册|办理|补齐|补交|签署|寄回|上传|报名|备案|回复|确认)|"
     r"你们?(?:先|尽快|赶紧)?把.{1,40}?(?:发|给|寄|填|整理|送|带)|"
     r"(?:最好|务必|尽快|抓紧).{0,14}?(?:给|发|提供|回复|到)|"
     r"可以(?:关掉|停掉|取消|注销|关闭)了|给个说法|"
@@ -336,6 +337,12 @@ _BARE_DEPT_ASK = re.compile(r"(?:让|找|请|叫|安排)(?:我们|咱们)?的?(�
 _OWN_MANAGER = re.compile(r"(?:(?:跟|找|向|请|问|让|和)(?:我们|咱们|我)的?(经理|领导|上级|主管|部门经理|销售经理)"
                           r"(?:申请|批|请示|汇报|确认|商量|沟通|特批|审批|同意|能不能|可不可以|看能不能|看看)|"
                           r"(?:问问|问一下|请示|请示一下)(?:我们|咱们)的?(经理|领导|上级|主管|部门经理|销售经理))")
+# "我去跟老板争取一下": the rep's own boss, asked alone (not "跟财务和老板申请").
+_OWN_BOSS = re.compile(r"(?:我|我们)(?:这边)?(?:去|来|再|回去|先)?(?:跟|找|向|问问?|请示)(老板|领导)(?:争取|申请|请示|汇报|商量|批|确认|特批|要)")
+# "安排宋工带新刀片到现场": an engineer (X工) the rep sends is 技术部.
+_SENDS_ENGINEER = re.compile(r"(?:让|安排|派|请|叫)(?:我们|咱们)?的?([\u4e00-\u9fff]工)(?=带|过|去|来|到|上门|远程|跟|给|做|出|帮|现场|明天|今天|后天|下午|上午)")
+# "…，最好周三前给我": the deadline of a request to a colleague, said in the next clause.
+_ASK_DEADLINE = re.compile(r"^(?:最好|务必|尽量|请|争取|麻烦|希望)?.{0,10}(?:前|之前|以前)(?:给我|发我|回我|给到我|出来|反馈|答复|确认)")
 # "我让维保的师傅明天下午过去检查": staff named by their trade.
 _DEPT_STAFF = re.compile(r"(?:让|派|安排|叫|请|带)(?:我们|咱们)?的?(维保|维修|安装|售后|技术|实施|质检|品质|设计)(?:部|部门)?的?"
                          r"(?:师傅|同事|工程师|人员|团队|人)")
@@ -347,7 +354,8 @@ _ASKS_COLLEAGUE = re.compile(r"让|找|请|跟|和|同|问|申请|协调|安排|
 _SITE_DEPT = {"工厂": "生产部", "生产": "生产部", "生产线": "生产部", "车间": "生产部", "仓库": "供应链部", "物流": "供应链部"}
 _CUSTOMER_SIDE = re.compile(r"(?:你们|您们|贵司|贵方|贵|您|你|他们|客户)(?:公司|集团|单位|厂|院|校)?(?:的|那边的?|这边的?)?$")
 _SALUTATION = re.compile(r"^\s*([\u4e00-\u9fff]{1,3}(?:总|经理|总监|工)|(?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:姐|哥))[：:，,]")
-_ASKS_ADDRESSEE = re.compile(r"请您|您批|麻烦您|请领导|请批|麻烦你|请你|你帮|帮我|给我(?:一个|一份|个|份)")
+_ASKS_ADDRESSEE = re.compile(r"请您|您批|麻烦您|请领导|请批|麻烦你|请你|你帮|帮我|给我(?:一个|一份|个|份)|"
+                             r"(?:需要|得|要)?您(?:这边|那边)?(?:批|审|定|签|帮|确认|支持|拍板|特批)")
 
 
 def _addressee_department(analysis: Analysis, lex: FieldLexicons, addressee: str) -> str | None:
@@ -401,6 +409,10 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
             if re.search(r"我是|我这边是", text) or _DONE.search(text):
                 continue
             due = _due_for(view, i)
+            if due is None and i + 1 < len(view.clauses):
+                nxt = view.clauses[i + 1]
+                if nxt.sentence == c.sentence and nxt.times and _ASK_DEADLINE.match(nxt.text):
+                    due = _pick_due(nxt.times)
             dept_spans: list[tuple[int, int]] = []
             asks_any = bool(_ASKS_COLLEAGUE.search(text))
             if dept_re is not None:
@@ -440,6 +452,14 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                 if not any(a < m.end(1) and m.start(1) < b for a, b in dept_spans):
                     add(lex.canonical_department(_STAFF_DEPT.get(m.group(1), m.group(1) + "部"))
                         or _STAFF_DEPT.get(m.group(1), m.group(1) + "部"), None, c, due)
+                    dept_spans.append(m.span(1))
+            for m in _OWN_BOSS.finditer(text):
+                if not dept_spans and not any(k for k in found if k != "销售部"):
+                    add(lex.canonical_department("销售部") or "销售部", m.group(1), c, due)
+                    dept_spans.append(m.span(1))
+            for m in _SENDS_ENGINEER.finditer(text):
+                if not any(a < m.end(1) and m.start(1) < b for a, b in dept_spans):
+                    add(lex.canonical_department("技术部") or "技术部", m.group(1), c, due)
                     dept_spans.append(m.span(1))
             for m in _OWN_SITE.finditer(text):
                 add(_SITE_DEPT[m.group(1)], None, c, due)

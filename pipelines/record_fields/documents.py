@@ -44,7 +44,7 @@ _KEEP = {"发货", "送货", "收货", "提货", "出库", "出厂", "出口", "
 # Heads that mean nothing without a modifier ("方案", "资料"); other heads stand alone (注册证, 合同).
 _NEEDS_MODIFIER = {"承诺", "方案", "资料", "文件", "文档", "数据", "信息", "说明", "政策", "条件", "计划", "报告", "证书", "证明",
                    "认证", "资质", "协议", "清单", "明细", "表", "表格", "函", "模板", "图纸", "详图", "案例", "手册",
-                   "介绍", "条款", "新闻", "轨迹", "问卷", "视频", "周报", "月报", "目录", "工法", "效果图", "样板", "截图"}
+                   "介绍", "条款", "新闻", "参数", "轨迹", "问卷", "视频", "周报", "月报", "目录", "工法", "效果图", "样板", "截图"}
 _SUFFIX = re.compile(r"的?(副本|复印件|原件|扫描件|模板|电子版|盖章版|草稿|文本|初稿|终稿|最新版|版本)")
 _MAX_MODIFIER = 12
 _TITLE = re.compile(r"《([^《》\n]{2,30})》")
@@ -97,6 +97,8 @@ def _extend_left(text: str, pos: int) -> int:
             break
         if ch == "下" and start >= 2 and text[start - 2] in "一看审核查发过签":
             break  # "审一下补充协议": 一下 ends the modifiers
+        if ch == "前" and start >= 2 and text[start - 2] in "班日号底天周午点":
+            break  # "19日下班前提交调整后方案": a deadline ends the modifiers
         start -= 1
     # A leading 的 (nothing in front of it survived) is not part of the name.
     while start < pos and text[start] == "的":
@@ -124,15 +126,31 @@ def find_documents(text: str, lex: FieldLexicons) -> list[DocMention]:
         raw = text[start:end]
         name = _clean(raw)
         head = m.group(0)
-        if not name or (name == head and head in _NEEDS_MODIFIER):
+        if head in _PRICE_HEADS and _PRICE_STATEMENT.match(text, he):
+            continue  # "他们的报价是每台九千": a price said, not a document
+        if not name or (name == head and head in _NEEDS_MODIFIER and not _ONE_DOC.search(text, 0, hs)):
             continue
         out.append(DocMention(name, start, end))
     return out
 
 
+_PRICE_HEADS = {"报价", "价格"}
+_PRICE_STATEMENT = re.compile(r"(?:是|为|在|才|只有?|就|大概|大约|约|也就|差不多)?(?:每[人台个件吨月年]|一[台个件])?(?:每月|每年)?[\d一二三四五六七八九十两几]")
+# "麻烦你们出一份说明", "写个方案给我": a document even without a modifier.
+_ONE_DOC = re.compile(r"(?:出|写|做|发|给|提供|准备|整理|补|交)(?:我们|我|您|你们|你)?(?:一)?[份个张套版]$")
+
+
+_LEAD_WORDS = re.compile(r"^(?:另外|其中|还有|以及|包括|而且|同时|(?:提交|提供|出具|发送)(?=[^的]{3}))")
+
+
 def _clean(raw: str) -> str:
     name = re.sub(r"(?<=[A-Za-z]) (?=[A-Za-z])", "", raw)
-    name = name.replace("的", "") if len(name) > 3 else name
+    name = _LEAD_WORDS.sub("", name)
+    if "的" in name and len(name) > 3:
+        # "调整后的服务费报价": the words after 的 name the document on their own when they are more
+        # than a bare head; written with or without 的, the name then still matches.
+        core = name[name.rindex("的") + 1:]
+        name = core if len(core) >= 4 else name.replace("的", "")
     return name.strip(" ·\x00-—_")
 
 
@@ -172,6 +190,10 @@ def _context_lines(text: str) -> Iterable[tuple[int, str, bool]]:
         yield sent.start, s, moving
 
 
+# A file message in a plain-text chat export: "[文件] 报价单.pdf".
+_FILE_LINE = re.compile(r"^\s*\[(?:文件|File|file)\]\s*(\S.{0,80}?)\s*$")
+
+
 def _file_name(name: str) -> str:
     return _FILE_EXT.sub("", name.strip())
 
@@ -179,6 +201,20 @@ def _file_name(name: str) -> str:
 # "发票还是开普票", "能开专票吗": the kind of invoice for an order, not a document sent.
 _INVOICE_KIND = re.compile(r"[专普]票")
 _SENDS_TO = re.compile(r"(?:发|寄|给|传)(?:您|你|我)|附件|邮箱|重开|补开")
+
+
+_CLAUSE_BREAK = re.compile(r"[，,；;：:（(]")
+
+
+def _idle_clause(sentence: str, d: DocMention) -> bool:
+    """True when the document's own clause says something else about it at length and moves
+    nothing ("分期方案可以跟金融公司谈，…最好周三前给我"): the verb elsewhere in the sentence is
+    not about it."""
+    left = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, d.start)), default=0)
+    m = _CLAUSE_BREAK.search(sentence, d.end)
+    clause = sentence[left:m.start() if m else len(sentence)]
+    rest = len(clause) - (d.end - d.start)
+    return rest >= 7 and not _moving(clause)
 
 
 def documents_in(text: str, lex: FieldLexicons, *, require_context: bool = True) -> list[DocMention]:
@@ -189,6 +225,8 @@ def documents_in(text: str, lex: FieldLexicons, *, require_context: bool = True)
         invoice_kind = bool(_INVOICE_KIND.search(sentence)) and not _SENDS_TO.search(sentence)
         for d in find_documents(sentence, lex):
             if invoice_kind and d.name == "发票":
+                continue
+            if require_context and not _LIST_ITEM.match(sentence) and _idle_clause(sentence, d):
                 continue
             out.append(DocMention(d.name, offset + d.start, offset + d.end))
         for t in _TITLE.finditer(sentence):
@@ -204,6 +242,8 @@ def extract_attachments(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
     for turn in conv.turns:
         if turn.attachment:
             names.append(_file_name(turn.attachment))
+        elif turn.kind == "text" and _FILE_LINE.match(turn.text):
+            names.append(_file_name(_FILE_LINE.match(turn.text).group(1)))  # type: ignore[union-attr]
         elif turn.kind == "text" and turn.text.strip():
             # The answer to "需要准备什么材料" lists documents without a verb of its own.
             names.extend(d.name for d in documents_in(turn.text, lex, require_context=not asked))

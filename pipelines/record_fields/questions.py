@@ -36,6 +36,9 @@ _LEAD = re.compile(
 )
 _INTRO = re.compile(r"问一下|想问|请问|想确认|确认一下|想了解|^(?:我就|就|还有)?[一两几三]个问题$")
 _RESTATED = re.compile(r"(?:您|你)(?:上次|上周|之前|前面|刚才|刚刚|昨天)?(?:问|提)到?的([^，。；！？,.;!?\n]{2,40})")
+# A rep relaying what the customer asked ("刘社长问我们能不能做分期，…"): the customer's question.
+_RELAYED = re.compile(r"(?:客户|对方|[\u4e00-\u9fff]{1,3}(?:总|社长|经理|老师|工|主任|院长|校长|老板|姐|哥))(?:还|也|又)?问(?:我们|我|咱们)?"
+                      r"((?:能不能|能否|是否|可不可以|可否|有没有|什么时候|多少|怎么|会不会|要不要)[^。！？!?\n]{2,40})")
 _REFERS_BACK = re.compile(r"^(?:这个|那个|这|那|你们那边|你们|它)")
 
 
@@ -49,6 +52,11 @@ _DOC_REQUEST = re.compile(r"^(?:那|另外|还有)?(?:你们?|贵司|您)?(?:能
                           r"(?:出|发|给|提供|做|寄|准备|整理|补)(?:我们|我)?(?:一)?[份个套张下]")
 
 
+# "发票还是开公司抬头", "地址还是送老仓库": a two-character topic, then 还是 and a verb (no
+# alternative before it): "as before", not a choice.
+_STILL = re.compile(r"^(?:[^\u4e00-\u9fffA-Za-z0-9]*\s)?[\u4e00-\u9fff]{2,3}还是(?:开|用|走|发|送|寄|放|做|按|老|原来|之前)[^还]{0,10}$")
+
+
 def is_question(text: str) -> bool:
     """True when a clause asks something (not rhetorical, not a quantity, not an indirect statement,
     not a polite request for a document)."""
@@ -59,6 +67,8 @@ def is_question(text: str) -> bool:
         return False  # "发票还是跟上次一样开普票": 还是 = as before
     if t.endswith(("？", "?", "吧？", "吧?")):
         return True
+    if _STILL.search(t):
+        return False  # "发票还是开公司抬头": 还是 = still, an instruction
     return bool(_Q_FORM.search(_QUANTITY.sub("", t)))
 
 
@@ -101,6 +111,8 @@ def extract_questions(analysis: Analysis, lex: FieldLexicons | None = None) -> t
                 topic = m.group(1).strip()
                 if _Q_FORM.search(topic):
                     out.append(_strip(topic))
+            for m in _RELAYED.finditer(turn.text):
+                out.append(_strip(m.group(1)))
             continue
         intro_sentence = -1
         previous: Clause | None = None
@@ -125,9 +137,12 @@ def extract_questions(analysis: Analysis, lex: FieldLexicons | None = None) -> t
                 asks = False
             if asks:
                 q = _strip(text)
-                if len(q) <= 6 and (_REFERS_BACK.match(q) or len(q) <= 3):
+                if len(q) <= 6 and (_REFERS_BACK.match(q) or len(q.rstrip("吗呢啊")) <= 3):
                     before = _strip(previous.text) if previous is not None else ""
-                    if previous is not None and previous.sentence == clause.sentence and len(before) >= 3 \
+                    # "下周一有两台手术 能赶上吗": unpunctuated speech cuts the context off at a space
+                    same = previous is not None and (previous.sentence == clause.sentence or (
+                        previous.sentence == clause.sentence - 1 and not turn.text[previous.end:clause.start].strip()))
+                    if previous is not None and same and len(before) >= 3 \
                             and not is_question(previous.text):
                         q = before + "，" + q
                     else:

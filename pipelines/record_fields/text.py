@@ -121,7 +121,12 @@ class Analysis:
         return None
 
 
-def _to_due(m: Any, offset: int, reference: datetime, previous: Due | None) -> Due | None:
+# A bare clock time ("十点到您车间可以吗"): in a reply it belongs to the day just asked about.
+_BARE_CLOCK = re.compile(r"^(?:[零一二两三四五六七八九十]{1,3}|\d{1,2})(?:点|:|：)")
+
+
+def _to_due(m: Any, offset: int, reference: datetime, previous: Due | None,
+            earlier: Due | None = None) -> Due | None:
     text = str(m.text)
     core = text
     if _VAGUE_TIME.match(core):
@@ -135,6 +140,9 @@ def _to_due(m: Any, offset: int, reference: datetime, previous: Due | None) -> D
     if (previous is not None and day == reference.date() and previous.day != day
             and _BARE_PART.match(text) and not _DAY_WORD.search(text.replace("下班", ""))):
         day = previous.day
+    elif (previous is None and earlier is not None and day == reference.date() and earlier.day > day
+          and _BARE_CLOCK.match(text) and not _DAY_WORD.search(text)):
+        day = earlier.day  # "明天上午几点？" – "十点到您车间可以吗"
     return Due(text, offset + int(m.start), offset + int(m.end), day, clock, bool(m.deadline), reference.tzinfo)
 
 
@@ -150,14 +158,16 @@ def _clauses(text: str) -> list[Span]:
     return out
 
 
-def _turn_view(turn: Turn, position: int, reference: datetime, find_times: TimeFinder) -> TurnView:
+def _turn_view(turn: Turn, position: int, reference: datetime, find_times: TimeFinder,
+               earlier: Due | None = None) -> TurnView:
+    """``earlier``: the last day named in the turn or two before, for a bare clock time in a reply."""
     clauses: list[Clause] = []
     times: list[Due] = []
     previous: Due | None = None
     for n, sent in enumerate(split_sentences(turn.text)):
         sent_times: list[Due] = []
         for m in find_times(sent.text, reference):
-            due = _to_due(m, sent.start, reference, previous)
+            due = _to_due(m, sent.start, reference, previous, earlier)
             if due is not None:
                 sent_times.append(due)
                 previous = due
@@ -171,8 +181,11 @@ def _turn_view(turn: Turn, position: int, reference: datetime, find_times: TimeF
 
 def analyse(conversation: Conversation, reference: datetime, find_times: TimeFinder) -> Analysis:
     """Cut the text turns of ``conversation`` into clauses and resolve their time mentions."""
-    views = tuple(_turn_view(t, i, reference, find_times) for i, t in enumerate(conversation.text_turns))
-    return Analysis(conversation, reference, views)
+    views: list[TurnView] = []
+    for i, t in enumerate(conversation.text_turns):
+        recent = [d for v in views[-2:] for d in v.times]
+        views.append(_turn_view(t, i, reference, find_times, recent[-1] if recent else None))
+    return Analysis(conversation, reference, tuple(views))
 
 
 def window(text: str, start: int, end: int, before: int, after: int) -> str:
