@@ -1013,8 +1013,13 @@ class PhraseDetector:
         for key, pids in coded.items():
             automaton.add_word(key, self._value(key, pids, verifiers, frozenset(spelled[key])))
         automaton.make_automaton()
-        return _PinyinIndex(automaton=automaton, spellings=tuple(spellings), short=short, mask=mask,
-                            words=_dictionary_words())
+        # The lexicon's own sound-alike words (招标, 续了 …) count as words for the misspelling pass.
+        words = _dictionary_words()
+        if words:
+            words = words | frozenset(_norm_literals(
+                w for src in ctx.pinyin_words for seg in compile_pattern(src, self._lexicon.lists).segments
+                for w in seg).values())
+        return _PinyinIndex(automaton=automaton, spellings=tuple(spellings), short=short, mask=mask, words=words)
 
     # ------------------------------------------------------------------ detect
 
@@ -1099,7 +1104,8 @@ class PhraseDetector:
                 # Heard exactly as written: the exact pass has already tried this anchor. The
                 # homophone pass looks for misheard anchors (each pattern's rarest word).
                 continue
-            if words is not None and not _misspelt(plain[start:end], spelled, words):
+            if words is not None and not _misspelt(plain[start:end], spelled, words,
+                                                   plain[start - 1:start] if start else "", plain[end:end + 1]):
                 continue
             for pid in lits:
                 append((start, end, pid, keylen))
@@ -1471,17 +1477,25 @@ def _dictionary_words() -> frozenset[str]:
         return frozenset(w for w in (line.split(" ", 1)[0] for line in f) if 2 <= len(w) <= 4)
 
 
-def _misspelt(heard: str, spellings: Iterable[str], words: frozenset[str]) -> bool:
-    """True when ``heard`` sounds like one of ``spellings`` and reads as a slip, not a word:
-    neither it nor any two characters around a differing character form a dictionary word
-    (招镖, 遇算 are slips for 招标, 预算; 汇款 is a word of its own, not a misheard 回款)."""
+def _misspelt(heard: str, spellings: Iterable[str], words: frozenset[str], before: str = "", after: str = "") -> bool:
+    """True when ``heard`` sounds like one of ``spellings`` and reads as a slip of a word: at
+    every differing character the intended spelling has a dictionary word (招标, 预算, 拍板)
+    that the heard text breaks, and no two characters around it, counting the characters just
+    ``before`` and ``after``, form a word of their own. 招镖 and 遇算 are slips; 汇款 is a word,
+    not a misheard 回款; 比较规范 holds 规范, not a misheard 贵; 看采购 is no slip of 砍采购, as
+    砍采 is no word."""
     if heard in words:
         return False
+    text = before[-1:] + heard + after[:1]
+    off = len(before[-1:])
     for lit in spellings:
         if len(lit) != len(heard):
             continue
         diff = [i for i, (a, b) in enumerate(zip(heard, lit, strict=True)) if a != b]
-        if diff and not any(heard[j:j + 2] in words for i in diff for j in (i - 1, i) if 0 <= j < len(heard) - 1):
+        if (diff
+                and all(any(lit[j:j + 2] in words for j in (i - 1, i) if 0 <= j < len(lit) - 1) for i in diff)
+                and not any(text[j:j + 2] in words for i in diff for j in (i + off - 1, i + off)
+                            if 0 <= j < len(text) - 1)):
             return True
     return False
 

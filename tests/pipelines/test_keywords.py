@@ -435,6 +435,15 @@ def test_keywords_minor_repeat_later_in_the_conversation_is_dropped(detector: Ph
     ("比我们预计的贵了不少", "price"),
     ("资质审核估计通不过", "procurement"),
     ("结算周期差不多要十个月", "payment"),
+    ("这个涨幅我们门店消化不了", "price"),
+    ("外箱做工太粗糙了", "trust"),
+    ("装好才用了两周就开始漏油", "trust"),
+    ("门店的店员天天在抱怨", "trust"),
+    ("这笔维保费估计要拖到三月份", "payment"),
+    ("请款单还卡在财务总监那", "payment"),
+    ("辅料以后由总部统一议价", "procurement"),
+    ("周五例会上才能定", "decision_delay"),
+    ("老供应商的报价低了一截", "competitor"),
 ])
 def test_keywords_round4_constructions(detector: PhraseDetector, text: str, category: str) -> None:
     assert category in categories(detector.detect([customer(text)]))
@@ -464,17 +473,20 @@ def test_keywords_homophones_that_are_words_only_with_pinyin(detector: PhraseDet
     assert text[hit.start:hit.end] == hit.quote
 
 
-@pytest.mark.parametrize(("heard", "spellings", "slip"), [
-    ("招镖", ("招标",), True),
-    ("遇算", ("预算",), True),
-    ("汇款", ("回款",), False),  # a word of its own
-    ("成对", ("承兑",), False),
-    ("不需了", ("不续了",), True),
-    ("拍版", ("拍板", "拍"), True),  # spellings of another length are skipped
+@pytest.mark.parametrize(("heard", "spellings", "after", "slip"), [
+    ("招镖", ("招标",), "", True),
+    ("遇算", ("预算",), "", True),
+    ("汇款", ("回款",), "", False),  # a word of its own
+    ("成对", ("承兑",), "", False),
+    ("不需了", ("不续了",), "", True),
+    ("拍版", ("拍板", "拍"), "", True),  # spellings of another length are skipped
+    ("看采购", ("砍采购",), "", False),  # 砍采 is no word the heard text breaks
+    ("比较规", ("比较贵",), "范", False),  # 规范 runs on past the anchor
 ])
-def test_keywords_misspelt_reads_slips_not_words(heard: str, spellings: tuple[str, ...], slip: bool) -> None:
-    words = frozenset({"汇款", "回款", "成对", "承兑", "招标", "预算", "拍板"})
-    assert _misspelt(heard, spellings, words) is slip
+def test_keywords_misspelt_reads_slips_not_words(heard: str, spellings: tuple[str, ...], after: str,
+                                                 slip: bool) -> None:
+    words = frozenset({"汇款", "回款", "成对", "承兑", "招标", "预算", "拍板", "续了", "比较", "规范", "采购"})
+    assert _misspelt(heard, spellings, words, "", after) is slip
 
 
 @pytest.mark.parametrize(("text", "category"), [
