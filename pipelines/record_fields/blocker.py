@@ -37,6 +37,8 @@ _HOLD = re.compile(r"先别发|先停|暂停发|等通知|压一压|先放|先�
 _FINAL = re.compile(r"不要了|取消|终止|不做了|不考虑|不续|不需了|不签了|关掉|停掉|不合作|不用了|选用|决定|停发|切回|全部换|"
                     r"全部转|不再|停止|不(?:从|在|跟|找)(?:你们|贵司|你家)|(?:已经|都)(?:换|改|转|切)(?:成|用|到|了)")
 
+_DECIDED = re.compile(r"决定|定了|拍板了|已经定|商量好了|开会定")
+_SWITCH = re.compile(r"换|改用|转到|切到|不用")
 _PAY_DOC = re.compile(r"发票|票据|单据|收据")
 _PAY_HALT = re.compile(r"暂停支付|停止支付|停付|不付|付不了|付不出|没法付|无法支付|拿不出|先压着|压着|冻结|冻着|拒付|扣着|不给钱")
 _PAY_REQUEST = re.compile(r"申请|能不能|可不可以|可以吗|行不行|商量|希望|麻烦|分期|一次(?:性)?(?:拿|付)不出")
@@ -67,7 +69,7 @@ _NO_MONEY = re.compile(r"买不起|没钱|拿不出钱|资金不够|钱不够|(?
 _SAMPLE_OK = re.compile(r"没问题|通过了?|合格|不错|满意|挺好|很好|可以了|OK|ok|收到了")
 _ASKS_IF = re.compile(r"如果|要是|假如|万一|的话")
 _WORRY = re.compile(r"担心|顾虑")
-_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|没提交|不认|不要你们|(?<!有)没有|缺|发我|给我|发一下|发过来|提供|寄|呢[？?]?$")
+_REQUIRE = re.compile(r"要|需要|必须|得|补|还没|还差|差一[个份张]|没提交|不认|不要你们|(?<!有)没有|缺|发我|给我|发一下|发过来|提供|寄|呢[？?]?$")
 
 
 def _months_away(text: str, month: int | None) -> bool:
@@ -107,6 +109,8 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "", *
             return "P2"
         if _FINAL.search(quote) and not _CONDITIONAL.search(context):
             return "P0"
+        if _DECIDED.search(before[-12:]) and _SWITCH.search(quote) and not _CONDITIONAL.search(context):
+            return "P0"  # "老板决定了，明年换成别家的": the switch is decided
         if _PARTIAL.search(before[-10:] + quote) or _HOLD.search(quote) or _ORDER_HELD.search(quote):
             return "P1"
         if _CONDITIONAL.search(context):
@@ -196,7 +200,8 @@ def _p3_parts(analysis: Analysis, lex: FieldLexicons) -> list[BlockerPart]:
         t = c.text
         needs_doc = heads is not None and heads.search(t) and _REQUIRE.search(t)
         unit = _spoken_unit(analysis.view(c.turn).turn.text, c.start, c.end) if analysis.view(c.turn) else t  # type: ignore[union-attr]
-        needs_sample = lex.sample_pattern is not None and (lex.sample_pattern.search(t) or lex.sample_pattern.search(unit)) \
+        needs_sample = lex.sample_pattern is not None and (lex.sample_pattern.search(t) or lex.sample_pattern.search(unit)
+                                                           or lex.sample_pattern.search(c.sentence_text)) \
             and not _SAMPLE_OK.search(unit)
         if needs_doc or needs_sample or _WORRY.search(t):
             parts.append(BlockerPart("P3", c.turn, c.start, _part_text(analysis, c.turn, c.start, c.end, t)))
@@ -273,7 +278,7 @@ def _competitor_parts(analysis: Analysis, signals: Sequence[SignalLike], lex: Fi
                       competitors: Sequence[str]) -> list[BlockerPart]:
     if not competitors:
         return []
-    names = {c for c in competitors}
+    names = {n for c in competitors for n in re.split(r"[（）]", c) if n}
     names |= {alias for alias, canon in lex.competitor_aliases.items() if canon in names and len(alias) >= 2}
     rx = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
     spans = [(s.turn, s.start, s.end) for s in signals]

@@ -27,6 +27,19 @@ _DISCOVER: tuple[tuple[re.Pattern[str], bool], ...] = (
                 r"决定用|最终选了?|倾向于(?:后面)?换)(?!是)(" + _NAME
                 + r")(?=的|了|那|，|。|,|\s|$|也|都|吧)"), False),
     (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=那边(?:也|还)?(?:说)?(?:给|报|的报价|的价|送|答应|开价|可以给|能给))"), True),
+    # "X那边也在找我们谈", "X一直在联系我们"
+    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=(?:那边|的人)?(?:也|还|一直)(?:在)?(?:找我们|找过我们|联系我们|来找|在谈|跟我们谈|约我们))"),
+     True),
+    # "伟达报价比你们低三千", "X给的价才九折"
+    (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")(?=(?:那边|那家|家)?(?:的)?(?:报价|报的|给的价|开价|价格)(?:比你们|比贵司|才|只要|只有|低|便宜|更低))"),
+     True),
+    # "检测一直找X做的", "之前都交给X来做"
+    (re.compile(r"(?:一直|都是|都|现在|之前|原来|目前|以前)(?:是|在)?(?:找|交给|让)(" + _NAME + r")(?=做|来做|弄|合作|的|家)"), True),
+    # "集团那边定了用X"
+    (re.compile(r"(?:定了|定下来|已经定)(?:要|就)?(?:用|选|上)(" + _NAME + r")(?=的|了|吧|，|。|,|\s|$)"), False),
+    # A Latin-letter brand next to competitor words ("老板觉得Zoho便宜")
+    (re.compile(r"(?<![A-Za-z0-9])([A-Z][a-z][A-Za-z0-9&\-]{1,14})(?=[^A-Za-z0-9，。]{0,2}(?:便宜|报价|报的|给的|那边|也在|也报|更好|的价|的方案|"
+                r"的产品|的系统|的设备|的报价))"), False),
     # "皇派的报价是含安装的"
     (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的(?:报价|价格|拿货价|出厂价|方案)(?=是|也|比|更|才|只|就|都|还|要)"), True),
     # "米其林的代理给我们的价都比你们低"
@@ -71,8 +84,12 @@ _LEAD = re.compile(r"^(?:其中|另外|而且|还有|包括|比如|例如|就是
 _VARIANT = re.compile(r"(?:款|版|型|装|系列|套餐|规格|型号|配置|口味)$")
 # A carrier used to ship our goods ("明天给您发顺丰", "走德邦物流", "顺丰到付"): a logistics name in
 # this use is a partner, not a rival (unless the seller is in logistics and the customer moves).
-_CARRIER_BEFORE = re.compile(r"(?<!开)(?:发|走|寄)$")
+_CARRIER_BEFORE = re.compile(r"(?<!开)(?:发|走|寄)(?:[\u4e00-\u9fff]{2,4}(?:还是|或者?|或是|跟|和))?$")
 _CARRIER_AFTER = re.compile(r"^(?:快递|物流|快运)?(?:到付|单号|寄(?:给|过|到)|发(?:给|过|到))")
+
+# Latin acronyms that name a kind of system, document or unit, not a brand.
+_ACRONYM = re.compile(r"^(?:ERP|CRM|OA|PMS|SKU|SPU|PO|PI|ISO|CE|API|APP|App|PDF|PPT|SaaS|VIP|ID|IT|AI|HR|CEO|CTO|CFO|GPS|MES|WMS|TMS|"
+                      r"BOM|SLA|KPI|POS|SCRM|BI|IoT|PLC|CNC|LED|USB|SD|OEM|ODM|FOB|CIF|EXW|DDP|MOQ|QC|QA|PP|PE|PVC|ABS|B2B|B2C)$")
 
 # Characters a brand name practically never contains but a clause does.
 _FUNCTION_CHARS = re.compile(r"[是们我你您他她吗呢吧很就还说都也要会能想让被把给]")
@@ -117,12 +134,18 @@ _INTEGRATION_AFTER = re.compile(r"^(?:商城|系统|平台|ERP|CRM|APP|小程序
                                 r"^的?(?:大屏|屏|一体机|白板|设备|硬件|终端|服务器|系统)?(?:做过|做了|已经|都)?(?:适配|兼容)")
 
 
+_SYSTEM_TO_LINK = re.compile(r"^的?[\u4e00-\u9fff]{0,4}(?:系统|软件|平台|ERP|CRM|OA)[^。！？!?]{0,12}(?:对接|打通|集成|接口|兼容|适配|同步)")
+
+
 def _integration_only(mentions: list[tuple[str, int, int]]) -> bool:
     """True when every mention of a name sits in an integration context and at least one is
     explicitly an integration ("打通", "对接", "服务商")."""
     explicit = False
     for text, start, end in mentions:
         before, after = text[max(0, start - 8):start], text[end:end + 10]
+        if _SYSTEM_TO_LINK.match(text[end:end + 24]):  # "用的是金蝶的财务系统，你们能对接吗"
+            explicit = True
+            continue
         if not (_INTEGRATION_BEFORE.search(before) or _INTEGRATION_AFTER.match(after)):
             return False
         explicit = explicit or bool(re.match(r"^(?:的)?(?:打通|对接|集成|同步|互通|接口|的?服务商)", after)) \
@@ -149,7 +172,10 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                 name = lex.canonical_competitor(raw)
                 if raw.lower() in lex.non_competitors or name.lower() in lex.non_competitors:
                     continue
+
                 prefix = text[max(0, start - 4):start]
+                if name in lex.carriers and _CARRIER_BEFORE.search(text[max(0, start - 9):start]):
+                    continue  # "走德邦还是顺丰": both carriers
                 if name in lex.carriers and (_CARRIER_BEFORE.search(prefix) or _CARRIER_AFTER.match(text[end:end + 6])):
                     continue  # "明天给您发顺丰": the carrier of our goods
                 if _SELF_INTRO.search(prefix) or (rep and _REFERENCE.search(prefix)):
@@ -163,6 +189,9 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                 ext = _extend(text, end)
                 if ext > end and not text[end:ext].isdigit():
                     name = lex.canonical_competitor(text[start:ext])
+                said = text[start:ext]
+                if name != said and said.lower() not in name.lower() and name.lower() not in said.lower():
+                    name = f"{name}（{said}）"  # "SAP（思爱普）": the canonical name and the one said
                 found.append(name)
                 mentions.setdefault(name, []).append((text, start, ext))
         for rx, weak in _DISCOVER:
@@ -174,7 +203,7 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                     continue
                 if cand[-1] in "的了吧呢吗啊":
                     cand = cand[:-1]
-                if _FUNCTION_CHARS.search(cand) or _VARIANT.search(cand) or _NOT_A_NAME.match(cand):
+                if _FUNCTION_CHARS.search(cand) or _VARIANT.search(cand) or _NOT_A_NAME.match(cand) or _ACRONYM.match(cand):
                     continue  # "AI侦测是比海康好": a clause, not a name
                 if weak and _ordinary(cand, lex.common_words):
                     continue  # "比白天贵", "和参数对比": ordinary words, not a brand

@@ -996,7 +996,7 @@ def test_fields_competitor_names_cleaned_and_discovered() -> None:
     conv = _conv(("customer", "请问你们的胶水用的是哪家的"))  # an interrogative is no name
     assert extract_competitors(_an(conv), LEX) == ()
     conv = _conv(("customer", "贵了这么多 还不如直接上Hobart"))
-    assert extract_competitors(_an(conv), LEX) == ("霍巴特",)
+    assert extract_competitors(_an(conv), LEX) == ("霍巴特（Hobart）",)  # canonical, and as said
     conv = _conv(("customer", "金穗和远峰都已经向我们提交了方案"))
     assert extract_competitors(_an(conv), LEX) == ("金穗", "远峰")
     conv = _conv(("rep", "库存那批我申请一下，看能不能换成加强款"))  # our own product variant
@@ -1101,3 +1101,37 @@ def test_fields_questions_still_and_elliptic_and_relayed() -> None:
     assert len(q) == 1 and "开业" in q[0]
     conv = _conv(("rep", "陈总：\n\n客户那边王经理问我们能不能先发货后付款，请指示。"), fmt="eml")
     assert extract_questions(_an(conv))[0].startswith("能不能先发货后付款")
+
+
+def test_fields_more_missed_blockers_by_cue() -> None:
+    for text, level in (("你们这次的事太离谱了，合作就到此为止吧", "P0"),
+                        ("这款饮料下个月开始只要原来一半的量", "P1"),
+                        ("付款方式能不能改成货到四十五天", "P2"),
+                        ("整体没问题，还差一份出厂检验报告", "P3"),
+                        ("样机能不能先寄一台过来，我们装上测一下", "P3")):
+        b = extract_blocker(_an(_conv(("customer", text))), [], LEX)
+        assert b is not None and b.level == level, text
+
+
+def test_fields_decided_switch_is_p0() -> None:
+    assert signal_level("churn", "明年换成别家的系统", "我们董事会决定了，") == "P0"
+    assert signal_level("churn", "明年换成别家的系统", "要是还这样，") != "P0"
+
+
+def test_fields_competitor_phrasings_latin_names_and_integrations() -> None:
+    cases = (("检测这块之前都找华信做的", ("华信",)), ("宏达报价比你们低五千", ("宏达",)),
+             ("集团那边定了用甲骨文", ("Oracle（甲骨文）",)), ("老板觉得Bitrix便宜", ("Bitrix",)),
+             ("双汇那边也在找我们谈", ("双汇",)))
+    for text, names in cases:
+        assert extract_competitors(_an(_conv(("customer", text))), LEX) == names, text
+    conv = _conv(("customer", "我们用的是用友的财务系统，你们能对接吗"))
+    assert extract_competitors(_an(conv), LEX) == ()
+    conv = _conv(("customer", "货走德邦还是顺丰都行"))
+    assert extract_competitors(_an(conv), LEX) == ()
+
+
+def test_fields_support_departments_as_named_and_bosses() -> None:
+    conv = _conv(("rep", "我找研发部评估一下，周五前答复您"))
+    assert [s.department for s in extract_support(_an(conv), LEX)] == ["技术部（研发部）"]
+    conv = _conv(("rep", "价格我得请示一下领导，明天回您"))
+    assert [(s.department, s.person) for s in extract_support(_an(conv), LEX)] == [("销售部", "领导")]
