@@ -444,6 +444,13 @@ def test_keywords_minor_repeat_later_in_the_conversation_is_dropped(detector: Ph
     ("辅料以后由总部统一议价", "procurement"),
     ("周五例会上才能定", "decision_delay"),
     ("老供应商的报价低了一截", "competitor"),
+    ("说实话你们这套的性价比不太高", "price"),
+    ("单价比行业平均贵了一截", "price"),
+    ("再这样我们只能去物色别的供应商", "churn"),
+    ("仓库那边已经换成别家的了", "competitor"),
+    ("这两个月屡次推迟发货", "trust"),
+    ("质量部对贵司的检验流程有疑虑", "trust"),
+    ("暂时没法给您明确答复", "decision_delay"),
 ])
 def test_keywords_round4_constructions(detector: PhraseDetector, text: str, category: str) -> None:
     assert category in categories(detector.detect([customer(text)]))
@@ -456,10 +463,13 @@ def test_keywords_round4_constructions(detector: PhraseDetector, text: str, cate
     "寿命只有三年的话也能接受",
     "萤石的报价比你们贵不少",
     "运费先暂缓支付，等定责以后再说",  # payment, not a decision delay
+    "我们短期内不会考虑其他渠道",
+    "对你们的服务没有不满意的地方",
+    "我们这次没有用别家的",
 ])
 def test_keywords_round4_near_misses(detector: PhraseDetector, text: str) -> None:
     cats = categories(detector.detect([customer(text)]))
-    assert not cats & {"trust", "budget", "competitor", "decision_delay"}
+    assert not cats & {"trust", "budget", "competitor", "decision_delay", "churn"}
 
 
 # ============================================================================ pinyin pass
