@@ -401,11 +401,14 @@ _REJECT = re.compile(
     # a renewal or deal that cannot go on at these terms: "这个费率续约有困难"
     r"(?:续约|续签|续费|合作|签约|签合同)(?:上)?(?:会)?(?:有困难|有难度|很困难|比较困难|不太可能)|"
     # no renewal, no more orders of a line: "我们打算不续了", "这款下个月我不进了"
-    r"(?:打算|准备|决定|已经|就|也)不(?:续|再续)(?:了|费|约|签)|(?<![先暂])不续了|不(?:再)?进(?:货)?了(?![，,\s]*等)"
+    r"(?:打算|准备|决定|已经|就|也)不(?:续|再续)(?:了|费|约|签)|(?<![先暂])不续了|不(?:再)?进(?:货)?了(?![，,\s]*等)|"
+    # the decision maker turned our quote or plan down: "报价领导看了，没通过"
+    r"(?:报价|方案|价格|合同|提案)[^。！？；]{0,12}(?:没通过|没有通过|没批|被否|否了|否掉了|驳回|打回来了)"
 )
 # A customer turning down the rep's proposal or suggestion in the turn before ("降速的话节拍就上去了，
 # 这个我们接受不了").
-_DECLINE = re.compile(r"(?:这个|这样|这种|这方案|那样)?(?:我们|我)?(?:实在|确实|肯定)?(?:接受不了|不能接受|无法接受|不接受|做不到|没法接受)")
+_DECLINE = re.compile(r"(?:这个|这样|这种|这方案|那样)?(?:我们|我)?(?:实在|确实|肯定)?(?:接受不了|不能接受|无法接受|不接受|做不到|没法接受)|"
+                      r"^(?:这样|那样|这个|那)?(?:肯定|恐怕|还是|真)?(?:不行|不合适|行不通|不太现实)(?:的|啊|吧)?$")
 _PROPOSAL = re.compile(r"建议|要不|不如|试试|可以(?:先|考虑|改|换|调)|改成|换成|调整为|改为|方案是|我们的方案")
 # Rejections that end the deal (a P0 even when the detector missed the churn signal).
 _FINAL_REJECT = re.compile(
@@ -444,7 +447,9 @@ def extract_rejection(analysis: Analysis, signals: Sequence[SignalLike],
     hit: Clause | None = None
     for c in analysis.by_speaker("customer", "unknown"):
         m = _REJECT.search(c.sentence_text)
-        if m and not _CONDITIONAL.search(c.sentence_text[:m.start()]) and _REJECT.search(c.text):
+        at = c.sentence_text.find(c.text)
+        ends_here = m is not None and at >= 0 and at <= m.end() - 1 < at + len(c.text)  # "报价领导看了，没通过"
+        if m and not _CONDITIONAL.search(c.sentence_text[:m.start()]) and (_REJECT.search(c.text) or ends_here):
             hit = c
             break
         d = _DECLINE.search(c.text)

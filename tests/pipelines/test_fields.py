@@ -1135,3 +1135,12 @@ def test_fields_support_departments_as_named_and_bosses() -> None:
     assert [s.department for s in extract_support(_an(conv), LEX)] == ["技术部（研发部）"]
     conv = _conv(("rep", "价格我得请示一下领导，明天回您"))
     assert [(s.department, s.person) for s in extract_support(_an(conv), LEX)] == [("销售部", "领导")]
+
+
+def test_fields_rejection_by_approver_and_short_decline_of_a_proposal() -> None:
+    conv = _conv(("customer", "方案我们总经理看过了，没通过"))
+    assert extract_rejection(_an(conv), []) is not None
+    conv = _conv(("rep", "要不先上标准版，明年再加模块"), ("customer", "标准版不够用，不行"))
+    assert extract_rejection(_an(conv), []) is not None
+    conv = _conv(("customer", "标准版够用吗，不行的话再说"))  # no proposal before: nothing declined
+    assert extract_rejection(_an(conv), []) is None
