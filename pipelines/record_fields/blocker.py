@@ -42,7 +42,7 @@ _SWITCH = re.compile(r"换|改用|转到|切到|不用")
 _PAY_DOC = re.compile(r"发票|票据|单据|收据")
 _PAY_HALT = re.compile(r"暂停支付|停止支付|停付|不付|付不了|付不出|没法付|无法支付|拿不出|先压着|压着|冻结|冻着|拒付|扣着|不给钱")
 _PAY_REQUEST = re.compile(r"申请|能不能|可不可以|可以吗|行不行|商量|希望|麻烦|分期|一次(?:性)?(?:拿|付)不出")
-_PAY_SERIOUS = re.compile(r"承兑|汇票|会票|没钱|资金链|(?:调整|延长|改|推迟|延)(?:为|到|至|成).{0,6}(?:90|120|150|180|九十|一百二十?|一百五十?|一百八十?)天|[三四五六]个月|(?:推|拖|延|压)(?:到|至|后)?.{0,4}[一二三四五六七八九十\d]+月|几个月|半年|"
+_PAY_SERIOUS = re.compile(r"承兑|汇票|会票|没钱|资金链|(?:调整|延长|改|推迟|延)(?:为|到|至|成).{0,6}(?:90|120|150|180|九十|一百二十?|一百五十?|一百八十?)天|[两二三四五六]个多?月|(?:推|拖|延|压)(?:到|至|后)?.{0,4}[一二三四五六七八九十\d]+月|几个月|半年|"
                            r"(?:要到|等到)[一二三四五六七八九十\d]+月份?")
 
 _BUDGET_SERIOUS = re.compile(r"冻结|砍|削减|执行完|用完|花完|没有预算|没预算|没钱|先停|停了|取消|没批|批不下来|只剩|暂停|砍了")
@@ -69,6 +69,7 @@ _NO_MONEY = re.compile(r"买不起|没钱|拿不出钱|资金不够|钱不够|(?
 _SAMPLE_OK = re.compile(r"没问题|通过了?|合格|不错|满意|挺好|很好|可以了|OK|ok|收到了")
 _ASKS_IF = re.compile(r"如果|要是|假如|万一|的话")
 _WORRY = re.compile(r"担心|顾虑")
+_DOC_GATE = re.compile(r"没法|进不了|不能进|进不去|才能|不然|否则|过不了|走不了")
 _REQUIRE = re.compile(r"要|需要|必须|得|补|还没|还差|差一[个份张]|没提交|不认|不要你们|(?<!有)没有|缺|发我|给我|发一下|发过来|提供|寄|呢[？?]?$")
 
 
@@ -198,7 +199,10 @@ def _p3_parts(analysis: Analysis, lex: FieldLexicons) -> list[BlockerPart]:
     parts: list[BlockerPart] = []
     for c in analysis.by_speaker("customer", "unknown"):
         t = c.text
-        needs_doc = heads is not None and heads.search(t) and _REQUIRE.search(t)
+        view = analysis.view(c.turn)
+        nxt = next((x.text for x in view.clauses if x.start >= c.end), "") if view is not None else ""
+        # "有没有3C认证？没有的话我们没法进场": the requirement may follow the question
+        needs_doc = heads is not None and heads.search(t) and (_REQUIRE.search(t) or _DOC_GATE.search(nxt))
         unit = _spoken_unit(analysis.view(c.turn).turn.text, c.start, c.end) if analysis.view(c.turn) else t  # type: ignore[union-attr]
         needs_sample = lex.sample_pattern is not None and (lex.sample_pattern.search(t) or lex.sample_pattern.search(unit)
                                                            or lex.sample_pattern.search(c.sentence_text)) \

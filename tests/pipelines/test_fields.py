@@ -1144,3 +1144,11 @@ def test_fields_rejection_by_approver_and_short_decline_of_a_proposal() -> None:
     assert extract_rejection(_an(conv), []) is not None
     conv = _conv(("customer", "标准版够用吗，不行的话再说"))  # no proposal before: nothing declined
     assert extract_rejection(_an(conv), []) is None
+
+
+def test_fields_clause_objections_document_gates_and_two_month_delays() -> None:
+    b = extract_blocker(_an(_conv(("customer", "合同里的付款条款我们不同意，得改"))), [], LEX)
+    assert b is not None and b.level == "P2"
+    b = extract_blocker(_an(_conv(("customer", "有没有防爆认证？没有的话进不了车间"))), [], LEX)
+    assert b is not None and b.level == "P3"
+    assert signal_level("payment", "这批款先付三成", "", "，其余的要拖两个月") == "P1"
