@@ -451,6 +451,14 @@ def test_keywords_minor_repeat_later_in_the_conversation_is_dropped(detector: Ph
     ("这两个月屡次推迟发货", "trust"),
     ("质量部对贵司的检验流程有疑虑", "trust"),
     ("暂时没法给您明确答复", "decision_delay"),
+    ("明年起我们不准备再订你们的耗材", "churn"),
+    ("这块业务以后就不麻烦你们了", "churn"),
+    ("扩建那个项目我们决定不上了", "churn"),
+    ("对账单总是开错", "trust"),
+    ("付了预付款两个星期了还没发货", "trust"),
+    ("打印机动不动就卡死", "trust"),
+    ("年度额度上个月就分完了", "budget"),
+    ("样机评估通过了才能入库", "procurement"),
 ])
 def test_keywords_round4_constructions(detector: PhraseDetector, text: str, category: str) -> None:
     assert category in categories(detector.detect([customer(text)]))
