@@ -311,7 +311,8 @@ def extract_next_action(analysis: Analysis, lex: FieldLexicons,
 
 _PERSON_AFTER_DEPT = re.compile(r"^(?:的|那边的|的同事)?((?:小|老)[\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:工程师|工|总|经理|主管|总监|老师|姐|哥))")
 _MANAGER = re.compile(r"(?:找|请示|报给|汇报给?|让|得|要|需要|问问|向|跟我们|和我们|我们)的?([\u4e00-\u9fff]总)(?:批|签|审批|同意|拍板|确认|那边)?|"
-                      r"([\u4e00-\u9fff]总)(?:批|审批|签字|同意|拍板)")
+                      r"([\u4e00-\u9fff]总)(?:批|审批|签字|同意|拍板)|"
+                      r"(?:跟|和|向)([\u4e00-\u9fff]总)(?:申请|请示|汇报|争取|商量|要)")
 # Our own factory or warehouse, when the rep turns to it ("我去跟工厂协调一下").
 _OWN_SITE = re.compile(r"(?:跟|找|让|问问|催|和|协调|安排)(?:我们|咱们)?的?(工厂|生产线?|车间|仓库|物流)")
 # "带我们售后经理过来": a department's manager.
@@ -436,7 +437,7 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                         person = alias
                     add(dept, person, c, due)
             for m in _MANAGER.finditer(text):
-                name = m.group(1) or m.group(2)
+                name = m.group(1) or m.group(2) or m.group(3)
                 if _CUSTOMER_SIDE.search(text[max(0, m.start() - 4):m.start()]):
                     continue
                 add(lex.canonical_department("销售部") or "销售部", name, c, due)

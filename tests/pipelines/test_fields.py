@@ -1152,3 +1152,8 @@ def test_fields_clause_objections_document_gates_and_two_month_delays() -> None:
     b = extract_blocker(_an(_conv(("customer", "有没有防爆认证？没有的话进不了车间"))), [], LEX)
     assert b is not None and b.level == "P3"
     assert signal_level("payment", "这批款先付三成", "", "，其余的要拖两个月") == "P1"
+
+
+def test_fields_support_asking_a_named_manager() -> None:
+    conv = _conv(("rep", "我先跟周总申请一下，明天给您新报价"))
+    assert [(s.department, s.person) for s in extract_support(_an(conv), LEX)] == [("销售部", "周总")]
