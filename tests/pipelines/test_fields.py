@@ -1157,3 +1157,8 @@ def test_fields_clause_objections_document_gates_and_two_month_delays() -> None:
 def test_fields_support_asking_a_named_manager() -> None:
     conv = _conv(("rep", "我先跟周总申请一下，明天给您新报价"))
     assert [(s.department, s.person) for s in extract_support(_an(conv), LEX)] == [("销售部", "周总")]
+
+
+def test_fields_choice_question_with_de() -> None:
+    assert is_question("运费是你们出的还是我们出")
+    assert not is_question("我们的还是老样子")
