@@ -180,6 +180,9 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
                     continue  # "明天给您发顺丰": the carrier of our goods
                 if _SELF_INTRO.search(prefix) or (rep and _REFERENCE.search(prefix)):
                     continue
+                if re.search(r"(?:作为|成为|进入|是|做|当)$", prefix) and \
+                        re.match(r"[\u4e00-\u9fff]{0,4}?的(?:合格|指定|战略|核心|一级)?(?:供应商|供方|服务商|承包商)", text[end:end + 12]):
+                    continue  # "作为格力电器的合格供应商": the customer itself
                 if _OWN_COMPANY.search(prefix) and (re.match(r"集团|公司|这边|内部|总部", text[end:end + 2])
                                                     or re.search(r"我司|本公司|我们公司|我们集团$", prefix)):
                     continue  # the speaker's own company ("我们海尔这边…")

@@ -97,7 +97,7 @@ def _extend_left(text: str, pos: int) -> int:
             break
         if ch == "下" and start >= 2 and text[start - 2] in "一看审核查发过签":
             break  # "审一下补充协议": 一下 ends the modifiers
-        if ch == "前" and start >= 2 and text[start - 2] in "班日号底天周午点":
+        if ch == "前" and start >= 2 and text[start - 2] in "班日号底天周午点月":
             break  # "19日下班前提交调整后方案": a deadline ends the modifiers
         start -= 1
     # A leading 的 (nothing in front of it survived) is not part of the name.
@@ -140,7 +140,7 @@ _PRICE_STATEMENT = re.compile(r"(?:是|为|在|才|只有?|就|大概|大约|约
 _ONE_DOC = re.compile(r"(?:出|写|做|发|给|提供|准备|整理|补|交)(?:我们|我|您|你们|你)?(?:一)?[份个张套版]$")
 
 
-_LEAD_WORDS = re.compile(r"^(?:另外|其中|还有|以及|包括|而且|同时|(?:提交|提供|出具|发送)(?=[^的]{3}))")
+_LEAD_WORDS = re.compile(r"^(?:另外|其中|还有|以及|包括|而且|同时|(?:提交|提供|出具|发送|完成|更新|办理)(?=[^的]{3}))")
 
 
 def _clean(raw: str) -> str:

@@ -1162,3 +1162,10 @@ def test_fields_support_asking_a_named_manager() -> None:
 def test_fields_choice_question_with_de() -> None:
     assert is_question("运费是你们出的还是我们出")
     assert not is_question("我们的还是老样子")
+
+
+def test_fields_customer_company_as_our_client_and_month_deadlines() -> None:
+    conv = _conv(("customer", "作为海信的合格供应商，贵司每年都要更新资料"))
+    assert extract_competitors(_an(conv), LEX) == ()
+    conv = _conv(("customer", "请在3月前完成供应商年审资料的提交"))
+    assert extract_attachments(_an(conv), LEX) == ("供应商年审资料",)
