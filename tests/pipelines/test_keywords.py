@@ -459,6 +459,13 @@ def test_keywords_minor_repeat_later_in_the_conversation_is_dropped(detector: Ph
     ("打印机动不动就卡死", "trust"),
     ("年度额度上个月就分完了", "budget"),
     ("样机评估通过了才能入库", "procurement"),
+    ("新系统我们想再观望一段时间", "decision_delay"),
+    ("还得等几个科室的反馈", "decision_delay"),
+    ("方案先留着，我们琢磨琢磨", "decision_delay"),
+    ("他家的维保费便宜多了", "competitor"),
+    ("听说小米今年也推出了同类的产品", "competitor"),
+    ("到票以后九十天才付", "payment"),
+    ("厂里工资都快发不出了", "budget"),
 ])
 def test_keywords_round4_constructions(detector: PhraseDetector, text: str, category: str) -> None:
     assert category in categories(detector.detect([customer(text)]))
@@ -474,6 +481,8 @@ def test_keywords_round4_constructions(detector: PhraseDetector, text: str, cate
     "我们短期内不会考虑其他渠道",
     "对你们的服务没有不满意的地方",
     "我们这次没有用别家的",
+    "我们先观察了一下，挺好的，决定下单",
+    "那家才成立没多久",
 ])
 def test_keywords_round4_near_misses(detector: PhraseDetector, text: str) -> None:
     cats = categories(detector.detect([customer(text)]))
