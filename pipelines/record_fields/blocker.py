@@ -50,7 +50,8 @@ _PROC_ROUTINE = re.compile(r"比价|比选|三家|磋商|询价|走个?流程")
 _PROC_SERIOUS = re.compile(r"招标|投标|招镖|集采|集中采购|统一采购|政府采购|政采|采购平台|上平台|网上竞价|竞价|电子卖场|入库|"
                            r"合格供方|准入|供应商审核|审计|验厂|审厂|名录|短名单|不在库")
 _COMP_LOST = re.compile(r"选用|选了|选择了|决定用|已经定了|签了|最终定")
-_COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|更认")
+_COMP_TEMPTED = re.compile(r"动心|心动|更看好|看中了")
+_COMP_FAVOURED = re.compile(r"倾向|指定|偏向|打算换|要换|准备换|更认|动心|心动|更看好|更满意|更喜欢|更信任|看中了?")
 _LONG_HOLD = re.compile(r"暂停(?:下单|订货|进货|采购|下新单|新单|合作)|停(?:单|货)|(?:一|二|三|四|下个?)季度(?:先)?(?:暂停|不下|停)")
 _DECISION_AGAINST = re.compile(r"反对|不同意|不支持|否了")
 # Orders or the purchase itself put on hold ("PO我们先不下了", "这期先不采购了"), or the project
@@ -135,7 +136,7 @@ def signal_level(category: str, quote: str, before: str = "", after: str = "", *
     if category == "competitor":
         if _COMP_LOST.search(quote):
             return "P0"
-        return "P1" if _COMP_FAVOURED.search(quote) else "P2"
+        return "P1" if _COMP_FAVOURED.search(quote) or _COMP_TEMPTED.search(after) else "P2"
     if category == "decision_delay":
         # "一季度先暂停下新单，等库存降下来再说": orders on hold for a quarter, not a routine wait
         if _DECISION_AGAINST.search(quote) or _LONG_HOLD.search(before[-16:] + quote) \

@@ -1169,3 +1169,9 @@ def test_fields_customer_company_as_our_client_and_month_deadlines() -> None:
     assert extract_competitors(_an(conv), LEX) == ()
     conv = _conv(("customer", "请在3月前完成供应商年审资料的提交"))
     assert extract_attachments(_an(conv), LEX) == ("供应商年审资料",)
+
+
+def test_fields_customer_tempted_by_a_rival_is_p1() -> None:
+    assert signal_level("competitor", "另一家答应送一年保养，老板明显有点动心") == "P1"
+    assert signal_level("competitor", "另一家答应送一年保养", "", "，老板明显有点动心") == "P1"
+    assert signal_level("competitor", "另一家也报了价") == "P2"
