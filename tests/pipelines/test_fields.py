@@ -1175,3 +1175,13 @@ def test_fields_customer_tempted_by_a_rival_is_p1() -> None:
     assert signal_level("competitor", "另一家答应送一年保养，老板明显有点动心") == "P1"
     assert signal_level("competitor", "另一家答应送一年保养", "", "，老板明显有点动心") == "P1"
     assert signal_level("competitor", "另一家也报了价") == "P2"
+
+
+def test_fields_p0_refusals_to_pay_signed_elsewhere_and_closing_accounts() -> None:
+    for text in ("这笔钱我们不会付的", "尾款先不打了", "我们已经跟别家签了"):
+        b = extract_blocker(_an(_conv(("customer", text))), [], LEX)
+        assert b is not None and b.level == "P0", text
+    assert extract_rejection(_an(_conv(("customer", "不好意思，我们定了别家"))), []) is not None
+    assert signal_level("churn", "合同到期帮我们把系统注销") == "P0"
+    b = extract_blocker(_an(_conv(("customer", "我们王总不太认可你们"))), [], LEX)
+    assert b is not None and b.level == "P1"
