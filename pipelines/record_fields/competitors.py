@@ -38,7 +38,7 @@ _DISCOVER: tuple[tuple[re.Pattern[str], bool], ...] = (
     # "集团那边定了用X"
     (re.compile(r"(?:定了|定下来|已经定)(?:要|就)?(?:用|选|上)(" + _NAME + r")(?=的|了|吧|，|。|,|\s|$)"), False),
     # A Latin-letter brand next to competitor words ("老板觉得Zoho便宜")
-    (re.compile(r"(?<![A-Za-z0-9])([A-Z][a-z][A-Za-z0-9&\-]{1,14})(?=[^A-Za-z0-9，。]{0,2}(?:便宜|报价|报的|给的|那边|也在|也报|更好|的价|的方案|"
+    (re.compile(r"(?<![A-Za-z0-9])([A-Z][a-z][A-Za-z0-9&\-]{1,14})(?=[^A-Za-z0-9，。]{0,2}(?:便宜|报价|报的|给的|也在|也报|更好|的价|的方案|"
                 r"的产品|的系统|的设备|的报价))"), False),
     # "皇派的报价是含安装的"
     (re.compile(r"(?<![A-Za-z0-9\u4e00-\u9fff])(" + _NAME + r")的(?:报价|价格|拿货价|出厂价|方案)(?=是|也|比|更|才|只|就|都|还|要)"), True),
@@ -81,7 +81,8 @@ _NOT_A_NAME = re.compile(
 # Words that lead into a name but are not part of it ("其中外企德科的报价…").
 _LEAD = re.compile(r"^(?:其中|另外|而且|还有|包括|比如|例如|就是|像是?|尤其是?|特别是)(?=[A-Za-z\u4e00-\u9fff]{2})")
 # A product variant or pack, not a company ("换成经典款", "上罐装"): names ending like these.
-_VARIANT = re.compile(r"(?:款|版|型|装|系列|套餐|规格|型号|配置|口味)$")
+_VARIANT = re.compile(r"(?:款|版|型|装|系列|套餐|规格|型号|配置|口味|产品|设备|机器|东西|货)$|^[一二两三四五六七八九十几百千万\d]+[个台套件箱吨只批次条张份]?$|"
+                      r"^[一二两三四五六七八九十几\d]+[个台套件箱吨只批次条张份]")
 # A carrier used to ship our goods ("明天给您发顺丰", "走德邦物流", "顺丰到付"): a logistics name in
 # this use is a partner, not a rival (unless the seller is in logistics and the customer moves).
 _CARRIER_BEFORE = re.compile(r"(?<!开)(?:发|走|寄)(?:[\u4e00-\u9fff]{2,4}(?:还是|或者?|或是|跟|和))?$")
@@ -89,7 +90,8 @@ _CARRIER_AFTER = re.compile(r"^(?:快递|物流|快运)?(?:到付|单号|寄(?:�
 
 # Latin acronyms that name a kind of system, document or unit, not a brand.
 _ACRONYM = re.compile(r"^(?:ERP|CRM|OA|PMS|SKU|SPU|PO|PI|ISO|CE|API|APP|App|PDF|PPT|SaaS|VIP|ID|IT|AI|HR|CEO|CTO|CFO|GPS|MES|WMS|TMS|"
-                      r"BOM|SLA|KPI|POS|SCRM|BI|IoT|PLC|CNC|LED|USB|SD|OEM|ODM|FOB|CIF|EXW|DDP|MOQ|QC|QA|PP|PE|PVC|ABS|B2B|B2C)$")
+                      r"BOM|SLA|KPI|POS|SCRM|BI|IoT|PLC|CNC|LED|USB|SD|OEM|ODM|FOB|CIF|EXW|DDP|MOQ|QC|QA|PP|PE|PVC|ABS|B2B|B2C|"
+                      r"Boss|BOSS|boss|Hello|Hi|OK|Ok|Word|Excel|PPT|Email|Sorry|Thanks|Team|Leader|Sales|Demo|Case)$")
 
 # Characters a brand name practically never contains but a clause does.
 _FUNCTION_CHARS = re.compile(r"[是们我你您他她吗呢吧很就还说都也要会能想让被把给]")
@@ -200,6 +202,7 @@ def extract_competitors(analysis: Analysis, lex: FieldLexicons) -> tuple[str, ..
         for rx, weak in _DISCOVER:
             for m in rx.finditer(text):
                 cand = _LEAD.sub("", m.group(1))
+                cand = re.split(r"觉得|认为|感觉|听说|说是", cand)[-1]  # "老板觉得Zoho…": the name follows
                 if "的" in cand[2:]:
                     cand = cand[:cand.index("的", 2)]  # "销售易的人也来找过": the name ends at 的
                 if _NOT_A_NAME.match(cand) or cand.lower() in lex.non_competitors or len(cand) < 2:

@@ -1185,3 +1185,8 @@ def test_fields_p0_refusals_to_pay_signed_elsewhere_and_closing_accounts() -> No
     assert signal_level("churn", "合同到期帮我们把系统注销") == "P0"
     b = extract_blocker(_an(_conv(("customer", "我们王总不太认可你们"))), [], LEX)
     assert b is not None and b.level == "P1"
+
+
+def test_fields_discovery_skips_quantities_generic_goods_and_english_words() -> None:
+    for text in ("不如直接上两台", "都在上新产品的", "Boss那边报价也高", "老板觉得Word的方案更好"):
+        assert extract_competitors(_an(_conv(("customer", text))), LEX) == (), text
