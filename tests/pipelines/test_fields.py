@@ -1190,3 +1190,8 @@ def test_fields_p0_refusals_to_pay_signed_elsewhere_and_closing_accounts() -> No
 def test_fields_discovery_skips_quantities_generic_goods_and_english_words() -> None:
     for text in ("不如直接上两台", "都在上新产品的", "Boss那边报价也高", "老板觉得Word的方案更好"):
         assert extract_competitors(_an(_conv(("customer", text))), LEX) == (), text
+
+
+def test_fields_short_pauses_and_questions_are_not_rejections() -> None:
+    for text in ("这周不进货了，库存还够", "跟你们续约有困难吗"):
+        assert extract_rejection(_an(_conv(("customer", text))), []) is None, text
