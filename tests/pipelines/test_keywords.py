@@ -466,6 +466,12 @@ def test_keywords_minor_repeat_later_in_the_conversation_is_dropped(detector: Ph
     ("听说小米今年也推出了同类的产品", "competitor"),
     ("到票以后九十天才付", "payment"),
     ("厂里工资都快发不出了", "budget"),
+    ("marketing budget下半年被cut了", "budget"),
+    ("要先做supplier qualification", "procurement"),
+    ("payment terms要求九十天", "payment"),
+    ("你们的leadtime一直没谱", "trust"),
+    ("呢个价钱贵咗", "price"),
+    ("今次我做唔到主", "decision_delay"),
 ])
 def test_keywords_round4_constructions(detector: PhraseDetector, text: str, category: str) -> None:
     assert category in categories(detector.detect([customer(text)]))
