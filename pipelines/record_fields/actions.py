@@ -340,7 +340,8 @@ _OWN_MANAGER = re.compile(r"(?:(?:跟|找|向|请|问|让|和)(?:我们|咱们|�
                           r"(?:问问|问一下|请示|请示一下)(?:我们|咱们)的?(经理|领导|上级|主管|部门经理|销售经理))")
 # "我去跟老板争取一下": the rep's own boss, asked alone (not "跟财务和老板申请").
 _OWN_BOSS = re.compile(r"(?:我|我们)(?:这边)?(?:去|来|再|回去|先|得|要)?(?:跟|找|向|问问?|请示)(?:一下)?(?:我们)?(老板|领导)(?:争取|申请|请示|汇报|商量|批|确认|特批|要|$)|"
-                       r"(?:请示|问问|问一下)(?:一下)?(?:我们)?(老板|领导)")
+                       r"(?:请示|问问|问一下)(?:一下)?(?:我们)?(老板|领导)|"
+                       r"(?:得|要|需要|还得)(?:我们)?(老板|领导)(?:批|签字|同意|点头|拍板|特批)")
 # "安排宋工带新刀片到现场": an engineer (X工) the rep sends is 技术部.
 _SENDS_ENGINEER = re.compile(r"(?:让|安排|派|请|叫)(?:我们|咱们)?的?([\u4e00-\u9fff]工)(?=带|过|去|来|到|上门|远程|跟|给|做|出|帮|现场|明天|今天|后天|下午|上午)")
 # "…，最好周三前给我": the deadline of a request to a colleague, said in the next clause.
@@ -458,7 +459,7 @@ def extract_support(analysis: Analysis, lex: FieldLexicons,
                         or _STAFF_DEPT.get(m.group(1), m.group(1) + "部"), None, c, due)
                     dept_spans.append(m.span(1))
             for m in _OWN_BOSS.finditer(text):
-                g = 1 if m.group(1) else 2
+                g = next(i for i in (1, 2, 3) if m.group(i))
                 if not dept_spans and not any(k for k in found if k != "销售部"):
                     add(lex.canonical_department("销售部") or "销售部", m.group(g), c, due)
                     dept_spans.append(m.span(g))

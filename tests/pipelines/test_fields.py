@@ -1195,3 +1195,10 @@ def test_fields_discovery_skips_quantities_generic_goods_and_english_words() -> 
 def test_fields_short_pauses_and_questions_are_not_rejections() -> None:
     for text in ("这周不进货了，库存还够", "跟你们续约有困难吗"):
         assert extract_rejection(_an(_conv(("customer", text))), []) is None, text
+
+
+def test_fields_support_when_the_boss_must_approve() -> None:
+    conv = _conv(("rep", "这个折扣得领导批，我下午去问"))
+    assert [(s.department, s.person) for s in extract_support(_an(conv), LEX)] == [("销售部", "领导")]
+    conv = _conv(("rep", "这个价格是我们老板特批的"))  # done already: no request
+    assert extract_support(_an(conv), LEX) == ()
