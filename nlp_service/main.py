@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,6 +91,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True,
         service.after_commit.append(lambda result: _count_result(metrics, result))
         if preload:
             models.preload()
+            # The loaded stages are hundreds of MB of long-lived Python objects (automata tables,
+            # jieba's dictionary): take them out of the cyclic collector's full passes, which
+            # otherwise walk all of them every few thousand requests (latency spikes, CPU).
+            gc.collect()
+            gc.freeze()
         deliverer.start()
         runner.start()
         logger.info("nlp-service %s ready (store=%s, job workers=%d)", __version__, store.backend,
