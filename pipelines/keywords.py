@@ -30,6 +30,7 @@ import bisect
 import logging
 import math
 import re
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -533,6 +534,37 @@ def _compiled(rx: str | None) -> re.Pattern[str] | None:
     return re.compile(rx) if rx else None
 
 
+class _LazyRegex:
+    """A regex compiled on first use. The homophone index holds a few thousand verifiers and
+    spellings, most of which no text ever reaches; compiling them all up front took 5–15 s per
+    process (every CLI run, every server worker, every test process)."""
+
+    __slots__ = ("source", "_rx")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._rx: re.Pattern[str] | None = None
+
+    def _get(self) -> re.Pattern[str]:
+        rx = self._rx
+        if rx is None:
+            rx = self._rx = re.compile(self.source)  # a race compiles twice: same result
+        return rx
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self._get().search(text, pos, endpos)
+
+    def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self._get().match(text, pos, endpos)
+
+    def fullmatch(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self._get().fullmatch(text, pos, endpos)
+
+
+def _lazy(rx: str | None) -> _LazyRegex | None:
+    return _LazyRegex(rx) if rx else None
+
+
 def _regex_of(patterns: Sequence[Pattern]) -> re.Pattern[str] | None:
     if not patterns:
         return None
@@ -813,7 +845,7 @@ class _CompiledPattern:
 @dataclass(frozen=True, slots=True)
 class _PinyinIndex:
     automaton: Any  # ahocorasick.Automaton over pinyin codes
-    spellings: tuple[re.Pattern[str] | None, ...]  # per pattern, function characters masked
+    spellings: tuple[_LazyRegex | None, ...]  # per pattern, function characters masked
     short: frozenset[str]  # codes of the two-character words allowed by sound
     mask: Mapping[int, str]
     words: frozenset[str]  # dictionary words (2-4 characters) for the misspelling pass
@@ -956,7 +988,7 @@ class PhraseDetector:
         return self._lexicon
 
     def _value(self, key: str, pids: list[int],
-               verifiers: Sequence[tuple[re.Pattern[str] | None, re.Pattern[str] | None]],
+               verifiers: Sequence[tuple[re.Pattern[str] | _LazyRegex | None, re.Pattern[str] | _LazyRegex | None]],
                spelled: frozenset[str] = frozenset()) -> tuple[Any, ...]:
         """Automaton value: (key length, literal pattern ids, ((pid, head, tail, head span), …),
         spellings). Splitting the two kinds up front keeps the per-hit Python work minimal;
@@ -988,8 +1020,8 @@ class PhraseDetector:
         short = frozenset(_encode_many(_norm_literals(
             w for src in ctx.pinyin_words for seg in compile_pattern(src, self._lexicon.lists).segments
             for w in seg).values()).values())
-        verifiers: list[tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = []
-        spellings: list[re.Pattern[str] | None] = []
+        verifiers: list[tuple[_LazyRegex | None, _LazyRegex | None]] = []
+        spellings: list[_LazyRegex | None] = []
         coded: dict[str, list[int]] = {}
         spelled: dict[str, set[str]] = {}
         for pid, (pat, k, sounds) in enumerate(self._sources):
@@ -997,9 +1029,9 @@ class PhraseDetector:
                 verifiers.append((None, None))
                 spellings.append(None)
                 continue
-            verifiers.append((_compiled(pat.head_regex(k, _encode_many)), _compiled(pat.tail_regex(k, _encode_many))))
+            verifiers.append((_lazy(pat.head_regex(k, _encode_many)), _lazy(pat.tail_regex(k, _encode_many))))
             masked = tuple(tuple(x.translate(mask) for x in seg) for seg in pat.segments)
-            spellings.append(re.compile(Pattern(pat.source, masked, pat.gaps).regex()) if mask else None)
+            spellings.append(_LazyRegex(Pattern(pat.source, masked, pat.gaps).regex()) if mask else None)
             codes = _encode_many(pat.segments[k])
             for lit in pat.segments[k]:
                 # Only keys that can yield a homophone hit: some hanzi to hear, and three
