@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from nlp_service import __version__
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True,
         metrics.on_collect(lambda: metrics.queue_depth.set(jobs.queued_count()))
         engine.on_new_alerts.append(lambda new: [metrics.alerts.labels(a["category"]).inc() for a in new])
         service.after_commit.append(lambda result: _count_result(metrics, result))
+        if settings.request_threads:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         if preload:
             models.preload()
             # The loaded stages are hundreds of MB of long-lived Python objects (automata tables,

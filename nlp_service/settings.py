@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     log_json: bool = True
+    request_threads: int = Field(4, ge=0, le=256)
+    """Threads per server process for blocking request handlers (0 = anyio's default of 40).
+    Handlers are CPU-bound Python: more threads than cores only add GIL hand-offs."""
 
     asr: AsrSettings = Field(default_factory=AsrSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
